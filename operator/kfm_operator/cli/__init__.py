@@ -1,0 +1,19 @@
+"""The `kfm` command line: one group, subcommands per concern (dev environment, and more as they land)."""
+
+from __future__ import annotations
+
+import click
+
+from kfm_operator import __version__
+from kfm_operator.cli import dev
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="kfm")
+def main() -> None:
+    """KFM Dataset Operator: datasets as Kubernetes resources (kfm.dev/v1alpha1)."""
+
+
+main.add_command(dev.dev)

@@ -1,0 +1,3 @@
+from kfm_operator.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""gates layer (see docs/architecture.md)."""

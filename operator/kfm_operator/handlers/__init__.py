@@ -1,0 +1,1 @@
+"""handlers layer (see docs/architecture.md)."""
