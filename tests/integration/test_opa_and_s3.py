@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.request
 from pathlib import Path
 
@@ -55,8 +56,6 @@ def test_opa_refuses_a_policy_that_is_not_rego_v1(tmp_path: Path) -> None:
 
 
 def test_a_taken_port_is_a_clear_error_naming_the_component(tmp_path: Path) -> None:
-    import socket
-
     port = free_port()
     with socket.socket() as squatter:
         squatter.bind((LOOPBACK, port))

@@ -134,7 +134,7 @@ class ControlPlane:
         )
         self.processes.append(etcd.start())
         etcd.wait_until(
-            lambda: b'"health":"true"' in urllib.request.urlopen(  # noqa: S310
+            lambda: b'"health":"true"' in urllib.request.urlopen(
                 f"http://{LOOPBACK}:{etcd_port}/health", timeout=2
             ).read(),
             timeout=START_TIMEOUT, what="healthy",

@@ -23,7 +23,8 @@ def write_kubeconfig(
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": context, "cluster": {"server": server, "certificate-authority-data": _b64(ca_pem)}}],
-        "users": [{"name": user, "user": {"client-certificate-data": _b64(cert_pem), "client-key-data": _b64(key_pem)}}],
+        "users": [{"name": user,
+                   "user": {"client-certificate-data": _b64(cert_pem), "client-key-data": _b64(key_pem)}}],
         "contexts": [{"name": context, "context": {"cluster": context, "user": user}}],
         "current-context": context,
     }

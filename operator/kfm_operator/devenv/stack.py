@@ -197,7 +197,8 @@ def status(state_dir: Path) -> list[ComponentHealth]:
         with kubeconfigs.api_client_from(Path(state["kubeconfig"])) as api:
             version = client.VersionApi(api).get_code().git_version
             node = client.CoreV1Api(api).read_node("kfm-local")
-            ready = next((c for c in node.status.conditions or [] if c.type == "Ready"), None)
+            conditions = node.status.conditions if node.status else None
+            ready = next((c for c in conditions or [] if c.type == "Ready"), None)
         health.append(ComponentHealth("api", True, f"{state['apiServer']} ({version})"))
         health.append(ComponentHealth("localnode", bool(ready and ready.status == "True"), "node kfm-local"))
     except Exception as error:
@@ -211,7 +212,7 @@ def status(state_dir: Path) -> list[ComponentHealth]:
 def down(state_dir: Path) -> bool:
     """Stop the supervisor and everything it started; False when nothing was running."""
     state = _read_state(state_dir)
-    pid = (state or {}).get("supervisor")
+    pid = int((state or {}).get("supervisor") or 0)
     if not _alive(pid):
         with contextlib.suppress(FileNotFoundError):
             (state_dir / "state.json").unlink()

@@ -332,7 +332,7 @@ class LocalNode:
         self._patch_status(core, pod, podspecs.start_failed_status(pod, reason=reason, message=message, now=_now()))
 
     def _wait_for_exit(self, container: _Container) -> None:
-        popen = container.process._popen  # noqa: SLF001 - the waiter owns nothing else
+        popen = container.process._popen
         if popen is not None:
             popen.wait()
         self._events.put(("exited", container))
