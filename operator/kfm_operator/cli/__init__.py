@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from kfm_operator import __version__
-from kfm_operator.cli import dev
+from kfm_operator.cli import crds, dev
 
 __all__ = ["main"]
 
@@ -17,3 +17,4 @@ def main() -> None:
 
 
 main.add_command(dev.dev)
+main.add_command(crds.crds)
