@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,11 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from kfm_operator.api.crds import KINDS
+from kfm_operator.api.fields import GROUP, VERSION
 from kfm_operator.devenv import ControlPlane, LocalNode, OpaServer, S3Server
+from kfm_operator.devenv.tools import tool_path
+from tests.support import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION_TIMEOUT = 180
@@ -93,3 +99,36 @@ def bucket(s3_server: S3Server) -> Iterator[str]:
         for version in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]:
             s3.delete_object(Bucket=name, Key=version["Key"], VersionId=version["VersionId"])
         s3.delete_bucket(Bucket=name)
+
+
+def kubectl(control_plane: ControlPlane, *args: str, stdin: str | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[str]:
+    """The pinned kubectl against the session's control plane; a failure (with check) shows kubectl's stderr."""
+    result = subprocess.run([str(tool_path("kubectl")), "--kubeconfig", str(control_plane.kubeconfig),
+                             f"--cache-dir={_kubectl_cache(control_plane)}", *args],
+                            input=stdin, capture_output=True, text=True, timeout=60, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"kubectl {' '.join(args)} exited {result.returncode}: {result.stderr.strip()}")
+    return result
+
+
+def _kubectl_cache(control_plane: ControlPlane) -> Path:
+    return control_plane.workdir / "kubectl-cache"
+
+
+@pytest.fixture(scope="session")
+def kfm_crds(control_plane: ControlPlane, api_client: client.ApiClient) -> None:
+    """The project's CRDs from crds/ (as Argo CD would apply them), Established and served."""
+    kubectl(control_plane, "apply", "--server-side", "--field-manager=kfm-tests", "-k", str(REPO_ROOT / "crds"))
+    objects = client.CustomObjectsApi(api_client)
+
+    def served() -> bool:
+        try:
+            for info in KINDS:
+                objects.list_cluster_custom_object(GROUP, VERSION, info.plural)
+        except ApiException:
+            return False
+        return True
+
+    wait_for("the kfm.dev kinds to be served", served, timeout=60)
+    shutil.rmtree(_kubectl_cache(control_plane), ignore_errors=True)  # its discovery predates the CRDs

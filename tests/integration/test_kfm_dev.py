@@ -15,7 +15,7 @@ pytestmark = pytest.mark.timeout(240)
 
 def kfm(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "kfm_operator.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=200)
+                          text=True, timeout=200, check=False)
 
 
 def test_dev_up_status_down(tmp_path: Path) -> None:

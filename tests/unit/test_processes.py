@@ -11,6 +11,7 @@ import pytest
 from kfm_operator.devenv import tools
 from kfm_operator.devenv.ports import free_port, port_is_free
 from kfm_operator.devenv.processes import DevEnvError, ManagedProcess, tail
+from tests.support import wait_for
 
 
 def test_a_process_that_dies_while_starting_is_reported_with_its_log(tmp_path: Path) -> None:
@@ -41,7 +42,14 @@ def test_stop_kills_the_whole_process_group_even_when_sigterm_is_ignored(tmp_pat
     grandchild = int(pid_file.read_text())
     process.stop()
     assert not process.running()
-    assert not Path(f"/proc/{grandchild}").exists() or "Z" in Path(f"/proc/{grandchild}/stat").read_text().split()[2]
+    wait_for(f"grandchild {grandchild} to be gone", lambda: _gone(grandchild), timeout=10)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 def test_a_missing_executable_names_the_component(tmp_path: Path) -> None:

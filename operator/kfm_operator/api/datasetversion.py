@@ -19,6 +19,7 @@ from kfm_operator.api.fields import (
     LedgerRef,
     ObservedGeneration,
     Zone,
+    cel_rules,
     list_map,
 )
 
@@ -114,11 +115,8 @@ class Freshness(KfmModel):
         "maxAgeMinutes after materialization before the version counts as stale: 1 to 525600 (one year)."))
 
 
-SPEC_IMMUTABLE = {
-    "rule": "self == oldSelf",
-    "message": "spec is immutable: create a new DatasetVersion (e.g. with a new version) instead of changing "
-               "this one",
-}
+SPEC_RULES = cel_rules(("self == oldSelf", "spec is immutable: create a new DatasetVersion (e.g. with a new "
+                                            "version) instead of changing this one"))
 
 
 class DatasetVersionSpec(KfmModel):
@@ -213,5 +211,5 @@ class DatasetVersion(KfmModel):
     """A DatasetVersion object as stored (metadata is Kubernetes')."""
 
     spec: DatasetVersionSpec = Field(description="spec of the version; immutable after create.",
-                                     json_schema_extra={"x-kubernetes-validations": [SPEC_IMMUTABLE]})
+                                     json_schema_extra=SPEC_RULES)
     status: DatasetVersionStatus | None = Field(default=None, description="status written by the operator.")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 
 __all__ = [
     "DNS_LABEL",
@@ -27,6 +28,7 @@ __all__ = [
     "ObjectName",
     "ObservedGeneration",
     "Zone",
+    "cel_rules",
     "list_map",
 ]
 
@@ -42,15 +44,20 @@ class KfmModel(BaseModel):
                               validate_default=True, use_enum_values=True)
 
 
-def list_map(*keys: str) -> dict[str, Any]:
+def list_map(*keys: str) -> JsonDict:
     """Schema extras for a list the API server treats as a map keyed by `keys` (duplicates are refused)."""
     return {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": list(keys)}
+
+
+def cel_rules(*rules: tuple[str, str]) -> JsonDict:
+    """Schema extras with CEL validation rules, each (rule, message telling the user what to do)."""
+    return {"x-kubernetes-validations": [{"rule": rule, "message": message} for rule, message in rules]}
 
 
 DnsLabel = Annotated[str, Field(min_length=1, max_length=63, pattern=f"^{DNS_LABEL}$")]
 ObjectName = Annotated[str, Field(min_length=1, max_length=253,
                                   pattern=rf"^{DNS_LABEL}(\.{DNS_LABEL})*$")]
-Digest = Annotated[str, Field(min_length=71, max_length=71, pattern="^sha256:[a-f0-9]{64}$")]
+Digest = Annotated[str, Field(max_length=71, pattern="^sha256:[a-f0-9]{64}$")]  # the pattern fixes the length
 ObservedGeneration = Annotated[int, Field(ge=0, description=(
     "observedGeneration is the metadata.generation the operator last acted on; when it is lower than "
     "metadata.generation, the status describes an older spec."))]

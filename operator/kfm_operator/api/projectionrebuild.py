@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from kfm_operator.api.fields import (
     Condition,
@@ -15,6 +15,7 @@ from kfm_operator.api.fields import (
     LedgerRef,
     ObjectName,
     ObservedGeneration,
+    cel_rules,
     list_map,
 )
 
@@ -40,10 +41,9 @@ class Operator(StrEnum):
 class SelectorRequirement(KfmModel):
     """One label requirement, as in metav1.LabelSelectorRequirement."""
 
-    model_config = {"json_schema_extra": {"x-kubernetes-validations": [{
-        "rule": "(self.operator in ['In', 'NotIn']) == (has(self.values) && size(self.values) > 0)",
-        "message": "values must be non-empty for In and NotIn, and absent for Exists and DoesNotExist",
-    }]}}
+    model_config = ConfigDict(json_schema_extra=cel_rules((
+        "(self.operator in ['In', 'NotIn']) == (has(self.values) && size(self.values) > 0)",
+        "values must be non-empty for In and NotIn, and absent for Exists and DoesNotExist")))
 
     key: LabelKey = Field(description="key of the label.")
     operator: Operator = Field(description="operator: In, NotIn, Exists or DoesNotExist.")
@@ -54,11 +54,10 @@ class SelectorRequirement(KfmModel):
 class Selector(KfmModel):
     """Which DatasetVersions (by label, same namespace) feed the projection; only published ones are read."""
 
-    model_config = {"json_schema_extra": {"x-kubernetes-validations": [{
-        "rule": "(has(self.matchLabels) && size(self.matchLabels) > 0) || "
-                "(has(self.matchExpressions) && size(self.matchExpressions) > 0)",
-        "message": "an empty selector would select every DatasetVersion: give matchLabels or matchExpressions",
-    }]}}
+    model_config = ConfigDict(json_schema_extra=cel_rules((
+        "(has(self.matchLabels) && size(self.matchLabels) > 0) || "
+        "(has(self.matchExpressions) && size(self.matchExpressions) > 0)",
+        "an empty selector would select every DatasetVersion: give matchLabels or matchExpressions")))
 
     match_labels: dict[LabelKey, LabelValue] | None = Field(default=None, json_schema_extra={"maxProperties": 32},
                                                             description="matchLabels: labels that must all match.")
@@ -70,11 +69,10 @@ class RebuildMode(StrEnum):
     FULL = "full"
 
 
-SPEC_RULES = [
-    {"rule": "self == oldSelf", "message": "spec is immutable: create a new ProjectionRebuild to rebuild again"},
-    {"rule": "has(self.datasetVersions) != has(self.selector)",
-     "message": "set exactly one of datasetVersions or selector"},
-]
+SPEC_RULES = cel_rules(
+    ("self == oldSelf", "spec is immutable: create a new ProjectionRebuild to rebuild again"),
+    ("has(self.datasetVersions) != has(self.selector)", "set exactly one of datasetVersions or selector"),
+)
 
 
 class ProjectionRebuildSpec(KfmModel):
@@ -133,5 +131,5 @@ class ProjectionRebuild(KfmModel):
     """A ProjectionRebuild object as stored."""
 
     spec: ProjectionRebuildSpec = Field(description="spec of the rebuild; immutable after create.",
-                                        json_schema_extra={"x-kubernetes-validations": SPEC_RULES})
+                                        json_schema_extra=SPEC_RULES)
     status: ProjectionRebuildStatus | None = Field(default=None, description="status written by the operator.")

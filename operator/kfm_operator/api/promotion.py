@@ -16,6 +16,7 @@ from kfm_operator.api.fields import (
     ObjectName,
     ObservedGeneration,
     Zone,
+    cel_rules,
     list_map,
 )
 
@@ -45,10 +46,7 @@ class SignedException(KfmModel):
         "datasetVersion uid, targetZone, waives, expiresAt, id}."))
 
 
-SPEC_IMMUTABLE = {
-    "rule": "self == oldSelf",
-    "message": "spec is immutable: create a new Promotion to ask again",
-}
+SPEC_RULES = cel_rules(("self == oldSelf", "spec is immutable: create a new Promotion to ask again"))
 
 
 class PromotionSpec(KfmModel):
@@ -153,5 +151,5 @@ class Promotion(KfmModel):
     """A Promotion object as stored."""
 
     spec: PromotionSpec = Field(description="spec of the request; immutable after create.",
-                                json_schema_extra={"x-kubernetes-validations": [SPEC_IMMUTABLE]})
+                                json_schema_extra=SPEC_RULES)
     status: PromotionStatus | None = Field(default=None, description="status written by the operator.")

@@ -70,6 +70,8 @@ def _convert(node: dict[str, Any], defs: dict[str, Any], path: str) -> dict[str,
         if node.get("patternProperties"):  # pydantic's form for a dict whose key type has a pattern
             ((key_pattern, values),) = node["patternProperties"].items()
             keys["pattern"] = key_pattern
+        if not isinstance(values, dict):
+            raise SchemaError(f"{path}: map values need a schema")
         out["additionalProperties"] = _convert(values, defs, f"{path}[*]")
         if keys:
             checks = []
