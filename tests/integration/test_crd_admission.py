@@ -176,8 +176,8 @@ def test_there_are_at_least_forty_invalid_cases() -> None:
 def test_every_sample_is_accepted_and_listed_by_category(
     control_plane: ControlPlane, api_client: client.ApiClient, namespace: str
 ) -> None:
-    for kind in SAMPLES:
-        create(api_client, namespace, copy.deepcopy(SAMPLES[kind]))
+    for sample in SAMPLES.values():
+        create(api_client, namespace, copy.deepcopy(sample))
     listing = kubectl(control_plane, "get", "kfm", "-n", namespace).stdout
     headers = {line.split()[0]: line for line in listing.splitlines() if line.startswith("NAME")}
     assert re.search(r"NAME\s+VERSION\s+ZONE\s+PHASE\s+READY\s+AGE", listing)
