@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from kfm_operator import __version__
-from kfm_operator.cli import crds, dev
+from kfm_operator.cli import crds, dev, pipeline, raw, run
 
 __all__ = ["main"]
 
@@ -18,3 +18,6 @@ def main() -> None:
 
 main.add_command(dev.dev)
 main.add_command(crds.crds)
+main.add_command(pipeline.pipeline)
+main.add_command(raw.raw)
+main.add_command(run.run)

@@ -1,0 +1,23 @@
+"""`kfm run`: the operator itself (Kopf) against the cluster in KUBECONFIG or the in-cluster config."""
+
+from __future__ import annotations
+
+import click
+import kopf
+
+
+@click.command()
+@click.option("--namespace", "-n", "namespaces", multiple=True, help="Watch only these namespaces.")
+@click.option("--all-namespaces", "-A", "clusterwide", is_flag=True, help="Watch every namespace.")
+@click.option("--standalone/--with-peering", default=True, show_default=True,
+              help="Run without Kopf peering (one replica with leader election off).")
+@click.option("--liveness", default="http://0.0.0.0:8080/healthz", show_default=True,
+              help="Liveness endpoint for the Deployment's probe.")
+def run(namespaces: tuple[str, ...], clusterwide: bool, standalone: bool, liveness: str) -> None:
+    """Run the operator."""
+    if not namespaces and not clusterwide:
+        raise click.UsageError("give --namespace (repeatable) or --all-namespaces")
+    from kfm_operator.handlers import main  # noqa: F401 - registers the handlers
+
+    kopf.run(standalone=standalone, namespaces=list(namespaces), clusterwide=clusterwide,
+             liveness_endpoint=liveness)

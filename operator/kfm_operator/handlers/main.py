@@ -1,0 +1,37 @@
+"""The operator's entry point for Kopf (`kfm run`, or `kopf run -m kfm_operator.handlers.main`): start-up wiring
+in one place, then the handler modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+from kubernetes import client, config
+
+from kfm_operator.handlers import datasetversions, wiring  # noqa: F401 - importing registers the handlers
+from kfm_operator.handlers.context import OperatorContext
+from kfm_operator.ledger import open_ledger
+from kfm_operator.settings import Settings
+from kfm_operator.stores.clients import s3_client
+
+
+def _api_client() -> client.ApiClient:
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config()
+    return client.ApiClient()
+
+
+@kopf.on.startup()
+def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    wiring.configure(settings)
+    operator_settings = Settings()
+    s3 = s3_client(endpoint=operator_settings.s3_endpoint, region=operator_settings.s3_region)
+    memo.context = OperatorContext(settings=operator_settings, api=_api_client(), s3=s3,
+                                   ledger=open_ledger(operator_settings, s3=s3))
+
+
+@kopf.on.login()
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    return kopf.login_via_client(**kwargs)
