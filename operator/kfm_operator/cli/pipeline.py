@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -40,7 +41,5 @@ def run(spec_uri: str, spec_digest: str, termination_log: Path) -> None:
     summary = json.dumps(describe(result), sort_keys=True)
     click.echo(summary)
     if termination_log.parent.is_dir():
-        try:
+        with contextlib.suppress(OSError):  # outside a pod there may be no termination log to write
             termination_log.write_text(summary)
-        except OSError:
-            pass  # outside a pod there may be no termination log to write

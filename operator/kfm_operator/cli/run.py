@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 import kopf
 
@@ -17,7 +19,7 @@ def run(namespaces: tuple[str, ...], clusterwide: bool, standalone: bool, livene
     """Run the operator."""
     if not namespaces and not clusterwide:
         raise click.UsageError("give --namespace (repeatable) or --all-namespaces")
-    from kfm_operator.handlers import main  # noqa: F401 - registers the handlers
+    importlib.import_module("kfm_operator.handlers.main")  # registers the handlers (only when running)
 
     kopf.run(standalone=standalone, namespaces=list(namespaces), clusterwide=clusterwide,
              liveness_endpoint=liveness)

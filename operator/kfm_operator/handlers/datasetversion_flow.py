@@ -9,6 +9,7 @@ events (see datasetversions.py), always under the object's lock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
@@ -146,10 +147,8 @@ def _run(ctx: OperatorContext, body: dict[str, Any]) -> None:
         run_spec = _run_spec(ctx, body, run)
         store = ctx.store()
         key = names.run_spec_key(run)
-        try:
+        with contextlib.suppress(AlreadyExists):  # an earlier attempt wrote it: same object and generation, same bytes
             store.put_if_absent(key, run_spec.canonical(), content_type="application/json")
-        except AlreadyExists:
-            pass  # written by an earlier attempt: same object and generation give the same bytes
         body = _apply(ctx, body, flow.job_running(_conditions(body), job_name, generation=generation, now=_now()),
                       {"run": {"id": run, "job": job_name}})
         pipeline = spec["pipeline"]

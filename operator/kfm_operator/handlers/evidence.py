@@ -4,6 +4,7 @@ and returns plain data for domain/ to decide on."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 from dataclasses import dataclass, field
@@ -44,10 +45,8 @@ def post_event(ctx: OperatorContext, obj: dict[str, Any], kind: str, reason: str
         "source": {"component": "kfm-operator"}, "reportingComponent": "kfm-operator",
         "firstTimestamp": _now(), "lastTimestamp": _now(), "count": 1,
     }
-    try:
+    with contextlib.suppress(ApiException):  # Events are best effort: the status carries the same facts
         client.CoreV1Api(ctx.api).create_namespaced_event(meta["namespace"], event)
-    except ApiException:
-        pass  # Events are best effort: the status carries the same facts
 
 
 def runner_env(ctx: OperatorContext) -> dict[str, str]:

@@ -12,6 +12,7 @@ A failure raises RunError; its message becomes the pod's termination message (Fa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import platform
@@ -73,57 +74,49 @@ def load_spec(stores: Callable[[str], ObjectStore], spec_uri: str, spec_digest: 
     return RunSpec.model_validate_json(data)
 
 
-def run_pipeline(*, stores: Callable[[str], ObjectStore], spec_uri: str, spec_digest: str, job: str,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> RunResult:
-    """Run the spec at `spec_uri`; `stores(bucket)` gives the ObjectStore of a bucket."""
-    spec = load_spec(stores, spec_uri, spec_digest)
-    store = stores(spec.bucket)
-    result_key = names.run_result_key(spec.run_id)
-    if store.exists(result_key):
-        pointer = json.loads(store.get(result_key)[0])
-        return RunResult(pointer["receipt"]["uri"], pointer["receipt"]["digest"], already_done=True)
+def _fetch_inputs(stores: Callable[[str], ObjectStore], spec: RunSpec, directory: Path) -> dict[str, Path]:
+    local: dict[str, Path] = {}
+    for item in spec.inputs:
+        location = parse_s3_uri(item.uri)
+        target = directory / item.name
+        try:
+            with target.open("wb") as handle:
+                hashed = stores(location.bucket).hash(location.key, into=handle)
+        except NotFound as error:
+            raise RunError(f"input {item.name!r}: {item.uri} not found") from error
+        if hashed.digest != item.digest:
+            raise RunError(f"input {item.name!r}: expected {item.digest}, actual {hashed.digest}")
+        local[item.name] = target
+    return local
+
+
+def _transform(spec: RunSpec, inputs: dict[str, Path], out: Path) -> transforms.TransformResult:
     try:
         transform = transforms.load(spec.transform)
     except KeyError as error:
         raise RunError(str(error)) from error
-    started = now()
-    with tempfile.TemporaryDirectory(prefix=f"kfm-run-{spec.run_id}-") as scratch:
-        root = Path(scratch)
-        (root / "in").mkdir()
-        (root / "out").mkdir()
-        local_inputs: dict[str, Path] = {}
-        for item in spec.inputs:
-            location = parse_s3_uri(item.uri)
-            target = root / "in" / item.name
-            try:
-                with target.open("wb") as handle:
-                    hashed = stores(location.bucket).hash(location.key, into=handle)
-            except NotFound as error:
-                raise RunError(f"input {item.name!r}: {item.uri} not found") from error
-            if hashed.digest != item.digest:
-                raise RunError(f"input {item.name!r}: expected {item.digest}, actual {hashed.digest}")
-            local_inputs[item.name] = target
-        try:
-            result = transform(local_inputs, spec.parameters, root / "out")
-        except transforms.TransformError as error:
-            raise RunError(f"transform {spec.transform}: {error}") from error
-        artifacts = []
-        for output in result.outputs:
-            digest = _sha256_file(output.path)
-            key = cas_key(digest)
-            try:
-                store.put_file_if_absent(key, output.path, content_type=output.media_type)
-            except AlreadyExists:
-                pass  # content-addressed: the same key holds the same bytes
-            artifacts.append(catalogdocs.Artifact(output.name, store.uri(key), digest, output.path.stat().st_size,
-                                                  output.media_type, output.roles))
-    catalog = {}
-    prefix = names.catalog_prefix(spec.dataset, spec.version)
-    for file_name, data in catalogdocs.build_triplet(spec, result, artifacts, bucket=spec.bucket).items():
-        _put_immutable(store, prefix + file_name, data, "application/json")
-        catalog[file_name] = {"uri": store.uri(prefix + file_name), "digest": canonical_digest(data)}
-    finished = now()
-    receipt = {
+    try:
+        return transform(inputs, spec.parameters, out)
+    except transforms.TransformError as error:
+        raise RunError(f"transform {spec.transform}: {error}") from error
+
+
+def _store_outputs(store: ObjectStore, result: transforms.TransformResult) -> list[catalogdocs.Artifact]:
+    artifacts = []
+    for output in result.outputs:
+        digest = _sha256_file(output.path)
+        key = cas_key(digest)
+        with contextlib.suppress(AlreadyExists):  # content-addressed: the same key holds the same bytes
+            store.put_file_if_absent(key, output.path, content_type=output.media_type)
+        artifacts.append(catalogdocs.Artifact(output.name, store.uri(key), digest, output.path.stat().st_size,
+                                              output.media_type, output.roles))
+    return artifacts
+
+
+def _receipt(spec: RunSpec, *, spec_uri: str, spec_digest: str, job: str, started: datetime, finished: datetime,
+             artifacts: list[catalogdocs.Artifact], catalog: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """The receipt in the workers' contract shape: who/what/when, inputs and outputs with checksums and zones."""
+    return {
         "run_id": spec.run_id,
         "job_id": job,
         "job_type": spec.job_type,
@@ -144,6 +137,35 @@ def run_pipeline(*, stores: Callable[[str], ObjectStore], spec_uri: str, spec_di
                        "tools": {"kfm-operator": __version__, "python": platform.python_version()}},
         "errors": [],
     }
+
+
+def _existing(store: ObjectStore, result_key: str) -> RunResult:
+    pointer = json.loads(store.get(result_key)[0])
+    return RunResult(pointer["receipt"]["uri"], pointer["receipt"]["digest"], already_done=True)
+
+
+def run_pipeline(*, stores: Callable[[str], ObjectStore], spec_uri: str, spec_digest: str, job: str,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> RunResult:
+    """Run the spec at `spec_uri`; `stores(bucket)` gives the ObjectStore of a bucket."""
+    spec = load_spec(stores, spec_uri, spec_digest)
+    store = stores(spec.bucket)
+    result_key = names.run_result_key(spec.run_id)
+    if store.exists(result_key):
+        return _existing(store, result_key)
+    started = now()
+    with tempfile.TemporaryDirectory(prefix=f"kfm-run-{spec.run_id}-") as scratch:
+        root = Path(scratch)
+        (root / "in").mkdir()
+        (root / "out").mkdir()
+        result = _transform(spec, _fetch_inputs(stores, spec, root / "in"), root / "out")
+        artifacts = _store_outputs(store, result)
+    catalog = {}
+    prefix = names.catalog_prefix(spec.dataset, spec.version)
+    for file_name, data in catalogdocs.build_triplet(spec, result, artifacts).items():
+        _put_immutable(store, prefix + file_name, data, "application/json")
+        catalog[file_name] = {"uri": store.uri(prefix + file_name), "digest": canonical_digest(data)}
+    receipt = _receipt(spec, spec_uri=spec_uri, spec_digest=spec_digest, job=job, started=started, finished=now(),
+                       artifacts=artifacts, catalog=catalog)
     receipt_bytes = bytes(rfc8785.dumps(receipt))
     receipt_key = names.receipt_key(spec.job_type, spec.run_id, started)
     receipt_digest = canonical_digest(receipt_bytes)
@@ -152,9 +174,7 @@ def run_pipeline(*, stores: Callable[[str], ObjectStore], spec_uri: str, spec_di
     try:
         store.put_if_absent(result_key, bytes(rfc8785.dumps(pointer)), content_type="application/json")
     except AlreadyExists:
-        # A concurrent run of the same spec finished first; its receipt is the one that counts.
-        pointer = json.loads(store.get(result_key)[0])
-        return RunResult(pointer["receipt"]["uri"], pointer["receipt"]["digest"], already_done=True)
+        return _existing(store, result_key)  # a concurrent run of the same spec finished first; its receipt counts
     return RunResult(store.uri(receipt_key), receipt_digest, already_done=False)
 
 
