@@ -21,6 +21,7 @@ class OperatorContext:
     api: client.ApiClient
     s3: Any  # boto3 S3 client
     ledger: Any  # kfm_operator.ledger.Ledger
+    trusted_keys: dict[str, Any] = field(default_factory=dict)  # signer id -> Ed25519PublicKey
     locks: dict[str, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
 

@@ -18,7 +18,7 @@ from kfm_operator.domain import names
 from kfm_operator.domain.datasetversion import JobState
 from kfm_operator.domain.gates import Finding, GateResult
 from kfm_operator.gates.catalog import validate_catalog
-from kfm_operator.gates.catalog.triplet import Triplet
+from kfm_operator.gates.catalog.triplets import Artifact, triplet_from_bytes
 from kfm_operator.handlers.context import OperatorContext
 from kfm_operator.ledger import Entry
 from kfm_operator.pipeline.runspec import canonical_digest
@@ -143,9 +143,8 @@ def catalog_gate(ctx: OperatorContext, verified: Verified) -> GateResult:
     if missing:
         return GateResult("catalog", False, tuple(Finding("catalog.document_missing", name, "not written by the run")
                                                   for name in missing))
-    triplet = Triplet.from_bytes(verified.catalog, artifacts=[
-        (a["name"], a["uri"], a["digest"]) for a in verified.artifacts])
-    return validate_catalog(triplet)
+    artifacts = [Artifact(a["name"], a["uri"], a["digest"]) for a in verified.artifacts]
+    return validate_catalog(triplet_from_bytes(dict(verified.catalog), artifacts))
 
 
 def append_run_receipt(ctx: OperatorContext, body: dict[str, Any], *, run_id: str, receipt: dict[str, Any],

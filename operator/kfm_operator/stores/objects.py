@@ -97,6 +97,10 @@ class ObjectStore:
         with path.open("rb") as handle:
             return self.put_if_absent(key, handle, content_type=content_type)
 
+    def delete(self, key: str) -> None:
+        """Delete `key` (in a versioned bucket the history stays: a delete marker is added)."""
+        self._call(self.uri(key), "delete_object", Key=key)
+
     # -- reads -------------------------------------------------------------------------------------------------
 
     def get(self, key: str) -> tuple[bytes, str]:
