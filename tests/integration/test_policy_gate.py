@@ -14,7 +14,7 @@ import pytest
 from kfm_operator.devenv import OpaServer
 from kfm_operator.devenv.ports import LOOPBACK, free_port
 from kfm_operator.devenv.tools import tool_path
-from kfm_operator.gates.policy import evaluate, input_digest
+from kfm_operator.gates.policy import evaluate, input_digest, policy_revision
 from tests.conftest import REPO_ROOT
 
 POLICIES = REPO_ROOT / "policies"
@@ -49,6 +49,9 @@ async def test_an_allowed_decision_records_id_revision_and_input_digest(opa_serv
     assert decision.allowed is True and decision.reason == "PolicyAllowed"
     assert decision.decision_id and decision.policy_revision and decision.policy_revision.startswith("sha256:")
     assert decision.input_digest == input_digest(GOOD)
+    # The revision is the digest of the sources OPA serves, kept with the decision for `kfm policy replay`.
+    assert decision.policy_revision == policy_revision(decision.policy_sources)
+    assert any(source == (POLICIES / "promotion.rego").read_text() for _, source in decision.policy_sources)
 
 
 async def test_a_denied_decision_carries_every_reason(opa_server: OpaServer) -> None:

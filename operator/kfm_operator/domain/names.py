@@ -57,6 +57,11 @@ def catalog_prefix(dataset_id: str, version: str) -> str:
     return f"catalog/{dataset_name(dataset_id)}/{version}/"
 
 
+def policy_archive_key(revision: str) -> str:
+    """Where the sources of a policy revision (sha256:<hex>) are kept for `kfm policy replay`."""
+    return f"policies/sha256/{revision.removeprefix('sha256:')}.json"
+
+
 def ledger_key(kind: str, uid: str, generation: int) -> str:
     """Idempotency key of a ledger entry, e.g. run/<uid>/<generation> or promotion/<uid>/<generation>."""
     return f"{kind}/{uid}/{generation}"

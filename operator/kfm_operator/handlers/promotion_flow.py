@@ -10,9 +10,11 @@ cannot both win it. Called by promotions.py under the Promotion's lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 from typing import Any
 
+import rfc8785
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
@@ -28,6 +30,7 @@ from kfm_operator.gates.policy import evaluate
 from kfm_operator.handlers import evidence, promotion_gates, transitions
 from kfm_operator.handlers.context import OperatorContext
 from kfm_operator.ledger import Entry
+from kfm_operator.stores import AlreadyExists
 
 __all__ = ["Retry", "reconcile"]
 
@@ -99,6 +102,11 @@ def _evaluate(ctx: OperatorContext, body: dict[str, Any], dsv: dict[str, Any]) -
     document = promotion_gates.policy_input(promotion=body, datasetversion=dsv, from_zone=from_zone, gates=gates,
                                             exception_verified=bool(spec.get("exception")) and gates[2].passed is True)
     policy = asyncio.run(evaluate(document, url=ctx.settings.opa_url, timeout=ctx.settings.opa_timeout_seconds))
+    if policy.policy_revision and policy.policy_sources:
+        with contextlib.suppress(AlreadyExists):  # content-addressed: the same revision holds the same sources
+            ctx.store().put_if_absent(names.policy_archive_key(policy.policy_revision),
+                                      bytes(rfc8785.dumps([list(s) for s in policy.policy_sources])),
+                                      content_type="application/json")
     verdict = rules.decide(gates, policy.allowed, policy.deny)
     return {
         "allowed": verdict.allowed, "reasons": verdict.reasons, "gates": [_gate_record(g) for g in gates],

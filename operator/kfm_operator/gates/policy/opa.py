@@ -22,7 +22,8 @@ import aiohttp
 import rfc8785
 from opa_client.opa_async import AsyncOpaClient
 
-__all__ = ["POLICY_UNAVAILABLE", "POLICY_UNDEFINED", "PolicyDecision", "evaluate", "input_digest"]
+__all__ = ["POLICY_UNAVAILABLE", "POLICY_UNDEFINED", "PolicyDecision", "evaluate", "input_digest",
+           "policy_revision"]
 
 PACKAGE = "kfm.promotion"
 RULE = "decision"
@@ -41,6 +42,7 @@ class PolicyDecision:
     input_digest: str = ""
     detail: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    policy_sources: tuple[tuple[str, str], ...] = ()  # (id, Rego source) of every loaded policy: the revision
 
 
 def input_digest(document: dict[str, Any]) -> str:
@@ -68,12 +70,16 @@ def _well_formed(result: Any) -> str | None:
     return None
 
 
-async def _revision(client: AsyncOpaClient) -> str:
-    async with client._request("GET", f"{client.root_url}/policies") as response:  # noqa: SLF001
+def policy_revision(sources: tuple[tuple[str, str], ...]) -> str:
+    """sha256 over the sorted (id, source) pairs of the loaded policies."""
+    return "sha256:" + hashlib.sha256(rfc8785.dumps([list(pair) for pair in sorted(sources)])).hexdigest()
+
+
+async def _sources(client: AsyncOpaClient) -> tuple[tuple[str, str], ...]:
+    async with client._request("GET", f"{client.root_url}/policies") as response:
         response.raise_for_status()
         policies = (await response.json()).get("result", [])
-    sources = sorted((p.get("id", ""), p.get("raw", "")) for p in policies)
-    return "sha256:" + hashlib.sha256(rfc8785.dumps(sources)).hexdigest()
+    return tuple(sorted((str(p.get("id", "")), str(p.get("raw", ""))) for p in policies))
 
 
 async def evaluate(document: dict[str, Any], *, url: str, timeout: float = 5.0, package: str = PACKAGE,
@@ -84,23 +90,27 @@ async def evaluate(document: dict[str, Any], *, url: str, timeout: float = 5.0, 
         async with _client(url, timeout) as client:
             answer = await asyncio.wait_for(
                 client.query_rule(document, package, rule, query_params={"metrics": False}), timeout)
-            revision = await asyncio.wait_for(_revision(client), timeout)
+            sources = await asyncio.wait_for(_sources(client), timeout)
     except (aiohttp.ClientError, TimeoutError, OSError) as error:
         detail = f"OPA at {url} could not be asked: {type(error).__name__}: {error}"[:500]
         return PolicyDecision(None, POLICY_UNAVAILABLE, input_digest=digest, detail=detail)
     decision_id = answer.get("decision_id")
+    revision = policy_revision(sources)
     if "result" not in answer:
         return PolicyDecision(False, POLICY_UNDEFINED, (("policy.undefined", f"{package}.{rule} is undefined"),),
                               decision_id=decision_id, policy_revision=revision, input_digest=digest,
-                              detail=f"data.{package}.{rule} is undefined: no policy decided", raw=answer)
+                              detail=f"data.{package}.{rule} is undefined: no policy decided", raw=answer,
+                              policy_sources=sources)
     result = answer["result"]
     problem = _well_formed(result)
     if problem is not None:
         return PolicyDecision(False, POLICY_UNDEFINED, (("policy.malformed", problem),), decision_id=decision_id,
-                              policy_revision=revision, input_digest=digest, detail=problem, raw=answer)
+                              policy_revision=revision, input_digest=digest, detail=problem, raw=answer,
+                              policy_sources=sources)
     deny = tuple((d["code"], d["message"]) for d in result.get("deny", []))
     allowed = bool(result["allow"]) and not deny
     if result["allow"] and deny:
         deny = (*deny, ("policy.contradiction", "allow is true but deny is not empty"))
     return PolicyDecision(allowed, "PolicyAllowed" if allowed else "PolicyDenied", deny,
-                          tuple(result.get("obligations", [])), decision_id, revision, digest, raw=answer)
+                          tuple(result.get("obligations", [])), decision_id, revision, digest, raw=answer,
+                          policy_sources=sources)
