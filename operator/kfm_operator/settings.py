@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     ledger_signing_key_file: Path | None = None
     trusted_keys_file: Path | None = Field(default=None, description=(
         "JSON file {key id: base64 Ed25519 public key} of the signers whose promotion exceptions are trusted."))
+    catalog_schema_dirs: list[Path] = Field(default_factory=list, description=(
+        "Extra directories of JSON Schemas (keyed by $id) the catalog gate may use, e.g. more STAC extensions."))
     runner_image: str = "ghcr.io/kfm/kfm-operator:0.1.0"
     runner_credentials_secret: str = Field(default="kfm-s3-credentials", description=(
         "Secret (in the DatasetVersion's namespace) with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for Jobs."))

@@ -16,7 +16,7 @@ from kfm_operator.domain import conditions as c
 from kfm_operator.domain.conditions import Condition
 from kfm_operator.domain.gates import GateResult
 
-__all__ = ["InputCheck", "JobState", "Step", "StatusUpdate", "next_step"]
+__all__ = ["InputCheck", "JobState", "StatusUpdate", "Step", "next_step"]
 
 
 class Step(Enum):

@@ -25,6 +25,7 @@ from kfm_operator.domain import names
 from kfm_operator.domain.conditions import Condition
 from kfm_operator.handlers import evidence
 from kfm_operator.handlers.context import OperatorContext
+from kfm_operator.observability.faults import crash_point
 from kfm_operator.pipeline import jobs, transforms
 from kfm_operator.pipeline.runspec import RunInput, RunSpec, RunSubject
 from kfm_operator.stores import AlreadyExists, NotFound, parse_s3_uri
@@ -108,6 +109,7 @@ def _verify_inputs(ctx: OperatorContext, body: dict[str, Any], conds: list[Condi
             actual = None
         checks.append(flow.InputCheck(item["name"], item["digest"], actual))
     update = flow.inputs_checked(conds, checks, generation=generation, now=_now())
+    crash_point("dsv.inputs-hashed")
     if update.terminal:
         _record_failure(ctx, body, update, [c.message for c in update.conditions if c.type == "InputsVerified"])
         return body
@@ -149,6 +151,7 @@ def _run(ctx: OperatorContext, body: dict[str, Any]) -> None:
         key = names.run_spec_key(run)
         with contextlib.suppress(AlreadyExists):  # an earlier attempt wrote it: same object and generation, same bytes
             store.put_if_absent(key, run_spec.canonical(), content_type="application/json")
+        crash_point("dsv.run-spec-written")
         body = _apply(ctx, body, flow.job_running(_conditions(body), job_name, generation=generation, now=_now()),
                       {"run": {"id": run, "job": job_name}})
         pipeline = spec["pipeline"]
@@ -161,11 +164,13 @@ def _run(ctx: OperatorContext, body: dict[str, Any]) -> None:
             backoff_limit=int(pipeline.get("backoffLimit", 2)), pool=pipeline.get("pool", "default"),
             resources=pipeline.get("resources"), store_env=evidence.runner_env(ctx),
             credentials_secret=ctx.settings.runner_credentials_secret)
+        crash_point("dsv.before-job-create")
         try:
             batch.create_namespaced_job(meta["namespace"], manifest)
         except ApiException as error:
             if error.status != 409:  # 409: it exists already — adopt it, never a second Job
                 raise
+        crash_point("dsv.job-created")
         return
     state = evidence.job_state(job)
     if not state.finished:
@@ -190,7 +195,9 @@ def _finish(ctx: OperatorContext, body: dict[str, Any], run: str, job_name: str)
     appended = evidence.append_run_receipt(ctx, body, run_id=run, receipt=verified.receipt,
                                            outcome=update.fields["phase"],
                                            findings=[f.code for f in gate.findings])
+    crash_point("dsv.ledger-appended")
     evidence.write_zone_manifest(ctx, body, zone=update.fields["zone"], verified=verified, ledger=appended)
+    crash_point("dsv.zone-manifest-written")
     _apply(ctx, body, update, {
         "ledger": appended,
         "run": {"id": run, "job": job_name, "startedAt": verified.receipt["started_at"],

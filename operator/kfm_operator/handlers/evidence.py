@@ -151,7 +151,7 @@ def append_run_receipt(ctx: OperatorContext, body: dict[str, Any], *, run_id: st
                        outcome: str, findings: list[str] | None = None) -> dict[str, Any]:
     """One run.receipt ledger entry per (uid, generation); a second call returns the first's index."""
     meta = body["metadata"]
-    entry = Entry(
+    entry = Entry.model_validate(dict(
         kind="run.receipt",
         key=names.ledger_key("run", meta["uid"], int(meta["generation"])),
         time=_now(),
@@ -160,7 +160,7 @@ def append_run_receipt(ctx: OperatorContext, body: dict[str, Any], *, run_id: st
         payload={"outcome": outcome, "findings": findings or [], "receipt": receipt},
         digests={o["name"]: o["checksum"] for o in receipt.get("outputs", [])},
         correlation={"run_id": run_id, "dataset_version_id": meta["uid"]},
-    )
+    ))
     appended = ctx.ledger.append(entry)
     return {"index": appended.index, "leafHash": appended.leaf_hash}
 

@@ -30,6 +30,7 @@ from kfm_operator.gates.policy import evaluate
 from kfm_operator.handlers import evidence, promotion_gates, transitions
 from kfm_operator.handlers.context import OperatorContext
 from kfm_operator.ledger import Entry
+from kfm_operator.observability.faults import crash_point
 from kfm_operator.stores import AlreadyExists
 
 __all__ = ["Retry", "reconcile"]
@@ -122,7 +123,7 @@ def _evaluate(ctx: OperatorContext, body: dict[str, Any], dsv: dict[str, Any]) -
 
 def _record(ctx: OperatorContext, body: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
     meta = body["metadata"]
-    entry = Entry(
+    entry = Entry.model_validate(dict(
         kind="promotion.whatif" if decision["dryRun"] else "promotion.decision",
         key=names.ledger_key("promotion", meta["uid"], int(meta["generation"])),
         time=_now(),
@@ -130,7 +131,7 @@ def _record(ctx: OperatorContext, body: dict[str, Any], decision: dict[str, Any]
                  "name": meta["name"], "uid": meta["uid"]},
         payload=decision,
         correlation={"dataset_version_id": decision["datasetVersion"]["uid"]},
-    )
+    ))
     appended = ctx.ledger.append(entry)
     return {"index": appended.index, "leafHash": appended.leaf_hash, "checkpointSize": appended.tree_size}
 
@@ -175,7 +176,9 @@ def reconcile(ctx: OperatorContext, body: dict[str, Any]) -> None:
                 _apply(ctx, body, update, {"fromZone": decision["transition"]["from"],
                                            "toZone": spec["targetZone"]})
                 raise Retry("a gate could not be evaluated")
+            crash_point("promotion.evaluated")
             ledger = _record(ctx, body, decision)
+            crash_point("promotion.recorded")
         _conclude(ctx, body, dsv, decision, ledger)
 
 

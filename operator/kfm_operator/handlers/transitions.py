@@ -16,6 +16,7 @@ from kubernetes import client
 from kfm_operator.api.fields import GROUP, VERSION
 from kfm_operator.domain import names
 from kfm_operator.handlers.context import OperatorContext
+from kfm_operator.observability.faults import crash_point
 from kfm_operator.stores import AlreadyExists, NotFound
 
 __all__ = ["carry_out"]
@@ -48,6 +49,7 @@ def carry_out(ctx: OperatorContext, *, promotion: dict[str, Any], datasetversion
             if holder.get("uid") != me["uid"]:
                 return (f"already published by Promotion {holder.get('name')} (ledger index "
                         f"{holder.get('ledger', {}).get('index')}); nothing changed")
+        crash_point("promotion.published")
         _set_zone(ctx, datasetversion, "published")
         return None
     try:

@@ -38,7 +38,7 @@ def build_job(
     by reference, object-store credentials from a Secret by reference only."""
     labels = {LABEL_DATASET_VERSION: owner["name"], LABEL_RUN_ID: run_id,
               "app.kubernetes.io/managed-by": "kfm-operator", "app.kubernetes.io/component": "pipeline"}
-    env = [{"name": key, "value": value} for key, value in sorted(store_env.items())]
+    env: list[dict[str, Any]] = [{"name": key, "value": value} for key, value in sorted(store_env.items())]
     env += [{"name": key, "valueFrom": {"secretKeyRef": {"name": credentials_secret, "key": key}}}
             for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")]
     pod_spec: dict[str, Any] = {
