@@ -101,12 +101,12 @@ def bucket(s3_server: S3Server) -> Iterator[str]:
         s3.delete_bucket(Bucket=name)
 
 
-def kubectl(control_plane: ControlPlane, *args: str, stdin: str | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
+def kubectl(control_plane: ControlPlane, *args: str, stdin: str | None = None, check: bool = True,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """The pinned kubectl against the session's control plane; a failure (with check) shows kubectl's stderr."""
     result = subprocess.run([str(tool_path("kubectl")), "--kubeconfig", str(control_plane.kubeconfig),
                              f"--cache-dir={_kubectl_cache(control_plane)}", *args],
-                            input=stdin, capture_output=True, text=True, timeout=60, check=False)
+                            input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
     if check and result.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)} exited {result.returncode}: {result.stderr.strip()}")
     return result
