@@ -129,7 +129,8 @@ def operator_running(harness: Harness, monkeypatch: Any) -> Iterator[KopfRunner]
     assert runner.exit_code == 0, runner.output[-3000:]
 
 
-def operator_process(harness: Harness, log: Path, crash_at: str | None = None) -> subprocess.Popen[bytes]:
+def operator_process(harness: Harness, log: Path, *, liveness_port: int,
+                     crash_at: str | None = None) -> subprocess.Popen[bytes]:
     """The operator as its own process (`kfm run`), for tests that kill it."""
     env = {**os.environ, **harness.env}
     env.pop("KFM_CRASH_AT", None)
@@ -137,7 +138,7 @@ def operator_process(harness: Harness, log: Path, crash_at: str | None = None) -
         env["KFM_CRASH_AT"] = crash_at
     with log.open("ab") as output:
         return subprocess.Popen([sys.executable, "-m", "kfm_operator.cli", "run", "--namespace", harness.namespace,
-                                 "--liveness", "http://127.0.0.1:0/healthz"], env=env, stdout=output,
+                                 "--liveness", f"http://127.0.0.1:{liveness_port}/healthz"], env=env, stdout=output,
                                 stderr=subprocess.STDOUT)
 
 
