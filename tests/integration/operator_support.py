@@ -3,7 +3,9 @@ Jobs read credentials from, and helpers to create objects and wait for their con
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kopf.testing import KopfRunner
 from kubernetes import client
 from kubernetes.config import kube_config
@@ -35,6 +38,7 @@ class Harness:
     store: ObjectStore
     api: client.ApiClient
     s3: Any
+    board_key: Ed25519PrivateKey  # the trusted signer "board" of promotion exceptions
 
     def settings(self) -> Settings:
         saved = dict(os.environ)
@@ -97,6 +101,9 @@ def make_harness(*, control_plane: ControlPlane, s3_server: S3Server, opa_server
     key_file = workdir / "ledger.key"
     if not key_file.exists():
         write_new_key(key_file, "kfm.dev/ledger/test")
+    board_key = Ed25519PrivateKey.generate()
+    trusted = workdir / "trusted-keys.json"
+    trusted.write_text(json.dumps({"board": base64.b64encode(board_key.public_key().public_bytes_raw()).decode()}))
     env = {
         "KUBECONFIG": str(control_plane.kubeconfig),
         **s3_server.environment(),
@@ -107,12 +114,13 @@ def make_harness(*, control_plane: ControlPlane, s3_server: S3Server, opa_server
         "KFM_LEDGER_ORIGIN": "kfm.dev/ledger/test",
         "KFM_LEDGER_SIGNING_KEY_FILE": str(key_file),
         "KFM_RUNNER_IMAGE": "kfm-operator:test",
+        "KFM_TRUSTED_KEYS_FILE": str(trusted),
     }
     core = client.CoreV1Api(api_client)
     core.create_namespaced_secret(namespace, {"metadata": {"name": "kfm-s3-credentials"}, "stringData": {
         "AWS_ACCESS_KEY_ID": s3_server.access_key, "AWS_SECRET_ACCESS_KEY": s3_server.secret_key}})
     return Harness(namespace, env, ObjectStore(client=s3_server.client(), bucket=bucket), api_client,
-                   s3_server.client())
+                   s3_server.client(), board_key)
 
 
 @contextmanager
@@ -157,3 +165,12 @@ def datasetversion(name: str, inputs: list[dict[str, Any]], *, transform: str = 
     body["spec"].update(spec)
     return body
 
+
+
+def promotion(name: str, datasetversion_name: str, *, target: str = "published", dry_run: bool = False,
+              exception: dict[str, Any] | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"datasetVersion": datasetversion_name, "targetZone": target,
+                            "reason": "reviewed by the data steward", "dryRun": dry_run}
+    if exception:
+        spec["exception"] = exception
+    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Promotion", "metadata": {"name": name}, "spec": spec}

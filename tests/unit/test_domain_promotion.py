@@ -61,7 +61,7 @@ def test_every_reason_is_reported_with_its_gate() -> None:
 
 def test_denied_is_terminal_and_stalled() -> None:
     verdict = p.decide(PASS, False, [("label.missing", "policyLabel missing")])
-    update = p.status_for([], verdict, gates=PASS, policy=(False, "denied"), dry_run=False, target_zone="published",
+    update = p.status_for([], verdict, gates=PASS, policy=(False, "PolicyDenied", ""), dry_run=False, target_zone="published",
                           generation=1, now=NOW)
     assert update.terminal and update.fields["phase"] == "Denied"
     assert c.find(update.conditions, c.STALLED) is not None
@@ -70,7 +70,7 @@ def test_denied_is_terminal_and_stalled() -> None:
 
 def test_blocked_is_retried_not_terminal() -> None:
     gates = [GateResult("integrity", None), *PASS[1:]]
-    update = p.status_for([], p.decide(gates, None, []), gates=gates, policy=(None, "OPA down"), dry_run=False,
+    update = p.status_for([], p.decide(gates, None, []), gates=gates, policy=(None, "PolicyUnavailable", "OPA down"), dry_run=False,
                           target_zone="published", generation=1, now=NOW)
     assert not update.terminal and update.fields["phase"] == "Blocked"
     assert c.find(update.conditions, c.RECONCILING).reason == c.PROGRESSING_WITH_RETRY  # type: ignore[union-attr]
@@ -83,7 +83,7 @@ def test_blocked_is_retried_not_terminal() -> None:
     (False, "processed", "Promoted", p.WITHDRAWN),
 ])
 def test_allowed_outcomes(dry_run: bool, target: str, phase: str, reason: str) -> None:
-    update = p.status_for([], p.decide(PASS, True, []), gates=PASS, policy=(True, "allowed"), dry_run=dry_run,
+    update = p.status_for([], p.decide(PASS, True, []), gates=PASS, policy=(True, "PolicyAllowed", ""), dry_run=dry_run,
                           target_zone=target, generation=2, now=NOW)
     assert update.fields["phase"] == phase
     ready = c.find(update.conditions, c.READY)

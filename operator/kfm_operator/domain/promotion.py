@@ -67,18 +67,21 @@ def decide(gates: Sequence[GateResult], policy_allowed: bool | None,
     return Verdict(allowed, reasons)
 
 
-def _gate_rows(gates: Sequence[GateResult], policy: tuple[bool | None, str]) -> list[dict[str, str]]:
+Policy = tuple[bool | None, str, str]  # (allowed, reason e.g. PolicyUndefined, detail for a person)
+
+
+def _gate_rows(gates: Sequence[GateResult], policy: Policy) -> list[dict[str, str]]:
     def result(passed: bool | None) -> str:
         return {True: "Passed", False: "Failed", None: "Unknown"}[passed]
 
     rows = [{"name": g.name, "result": result(g.passed),
              "message": ("; ".join(f"{f.code}: {f.message}" for f in g.findings) or "ok")[:4000]} for g in gates]
-    rows.append({"name": "policy", "result": result(policy[0]), "message": policy[1][:4000]})
+    rows.append({"name": "policy", "result": result(policy[0]), "message": (policy[2] or policy[1])[:4000]})
     return rows
 
 
 def status_for(conds: Sequence[Condition], verdict: Verdict, *, gates: Sequence[GateResult],
-               policy: tuple[bool | None, str], dry_run: bool, target_zone: str, generation: int,
+               policy: Policy, dry_run: bool, target_zone: str, generation: int,
                now: str) -> StatusUpdate:
     """Status after evaluation: Promoted/Withdrawn, Evaluated (dry run), Denied (terminal) or Blocked (retry)."""
     gates_ok = all(g.passed for g in gates)
@@ -87,12 +90,16 @@ def status_for(conds: Sequence[Condition], verdict: Verdict, *, gates: Sequence[
     conds = c.set_condition(conds, GATES_PASSED, None if gates_unknown else gates_ok,
                             "GatesPassed" if gates_ok else ("GatesUnknown" if gates_unknown else "GatesFailed"),
                             "; ".join(f"{g.name}: {words[g.passed]}" for g in gates), generation=generation, now=now)
-    conds = c.set_condition(conds, POLICY_ALLOWED, policy[0], "PolicyAllowed" if policy[0] else (
-        "PolicyUnknown" if policy[0] is None else "PolicyDenied"), policy[1], generation=generation, now=now)
+    conds = c.set_condition(conds, POLICY_ALLOWED, policy[0], policy[1], policy[2] or policy[1],
+                            generation=generation, now=now)
     fields: dict[str, Any] = {"gates": _gate_rows(gates, policy)}
     summary = "; ".join(f"{r['gate']}/{r['code']}: {r['message']}" for r in verdict.reasons[:20])
     if verdict.allowed is None:
-        message = f"a gate could not be evaluated; retrying. {summary}".strip()
+        unknown = [f"{g.name}: {'; '.join(f.message for f in g.findings) or 'not evaluated'}"
+                   for g in gates if g.passed is None]
+        if policy[0] is None:
+            unknown.append(f"policy: {policy[2] or policy[1]}")
+        message = f"not evaluated, retrying ({' | '.join(unknown)}). {summary}".strip()
         conds = c.set_condition(conds, c.RECONCILING, True, c.PROGRESSING_WITH_RETRY, message, generation=generation,
                                 now=now)
         conds = c.set_condition(c.without(conds, c.STALLED), c.READY, False, BLOCKED, message, generation=generation,

@@ -89,6 +89,11 @@ def _gate_record(gate: GateResult) -> dict[str, Any]:
             "findings": [{"code": f.code, "path": f.path, "message": f.message} for f in gate.findings]}
 
 
+def _policy(decision: dict[str, Any]) -> rules.Policy:
+    recorded = decision["policy"]
+    return recorded["allowed"], recorded["reason"], recorded.get("detail") or ""
+
+
 def _evaluate(ctx: OperatorContext, body: dict[str, Any], dsv: dict[str, Any]) -> dict[str, Any]:
     """Run every gate and OPA; returns the decision record (what the ledger entry carries)."""
     spec, meta = body["spec"], body["metadata"]
@@ -169,8 +174,7 @@ def reconcile(ctx: OperatorContext, body: dict[str, Any]) -> None:
             if decision["allowed"] is None:
                 gates = [_gate_from(g) for g in decision["gates"]]
                 update = rules.status_for(_conditions(body), rules.Verdict(None, decision["reasons"]), gates=gates,
-                                          policy=(decision["policy"]["allowed"], decision["policy"]["detail"]
-                                                  or decision["policy"]["reason"]),
+                                          policy=_policy(decision),
                                           dry_run=decision["dryRun"], target_zone=spec["targetZone"],
                                           generation=generation, now=_now())
                 _apply(ctx, body, update, {"fromZone": decision["transition"]["from"],
@@ -186,7 +190,7 @@ def _conclude(ctx: OperatorContext, body: dict[str, Any], dsv: dict[str, Any] | 
               ledger: dict[str, Any]) -> None:
     generation, spec = int(body["metadata"]["generation"]), body["spec"]
     gates = [_gate_from(g) for g in decision["gates"]]
-    policy = (decision["policy"]["allowed"], decision["policy"]["reason"])
+    policy = _policy(decision)
     verdict = rules.Verdict(decision["allowed"], decision["reasons"])
     update = rules.status_for(_conditions(body), verdict, gates=gates, policy=policy, dry_run=decision["dryRun"],
                               target_zone=spec["targetZone"], generation=generation, now=_now())
