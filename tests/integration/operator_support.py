@@ -18,8 +18,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kopf.testing import KopfRunner
 from kubernetes import client
-from kubernetes.config import kube_config
 from kubernetes.client.rest import ApiException
+from kubernetes.config import kube_config
 
 from kfm_operator.api.fields import GROUP, VERSION
 from kfm_operator.devenv import ControlPlane, OpaServer, S3Server

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import vega_datasets
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kubernetes import client
 
 from kfm_operator.devenv import ControlPlane, OpaServer, S3Server
@@ -95,8 +96,6 @@ def _exception(harness: Harness, dsv: dict[str, Any], *, expires: str, key: Any 
 ])
 def test_a_restricted_version_with_an_exception(harness: Harness, monkeypatch: pytest.MonkeyPatch, expires: str,
                                                 forged: bool, outcome: str, code: str | None) -> None:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     with operator_running(harness, monkeypatch):
         dsv = ready(harness, "ks-3.0", governance={"policyLabel": "restricted", "sensitivity": "moderate",
                                                     "sovereignty": "none"})

@@ -61,8 +61,8 @@ def test_every_reason_is_reported_with_its_gate() -> None:
 
 def test_denied_is_terminal_and_stalled() -> None:
     verdict = p.decide(PASS, False, [("label.missing", "policyLabel missing")])
-    update = p.status_for([], verdict, gates=PASS, policy=(False, "PolicyDenied", ""), dry_run=False, target_zone="published",
-                          generation=1, now=NOW)
+    update = p.status_for([], verdict, gates=PASS, policy=(False, "PolicyDenied", ""), dry_run=False,
+                          target_zone="published", generation=1, now=NOW)
     assert update.terminal and update.fields["phase"] == "Denied"
     assert c.find(update.conditions, c.STALLED) is not None
     assert [row["name"] for row in update.fields["gates"]] == list(p.GATE_ORDER)
@@ -70,8 +70,8 @@ def test_denied_is_terminal_and_stalled() -> None:
 
 def test_blocked_is_retried_not_terminal() -> None:
     gates = [GateResult("integrity", None), *PASS[1:]]
-    update = p.status_for([], p.decide(gates, None, []), gates=gates, policy=(None, "PolicyUnavailable", "OPA down"), dry_run=False,
-                          target_zone="published", generation=1, now=NOW)
+    update = p.status_for([], p.decide(gates, None, []), gates=gates, policy=(None, "PolicyUnavailable", "OPA down"),
+                          dry_run=False, target_zone="published", generation=1, now=NOW)
     assert not update.terminal and update.fields["phase"] == "Blocked"
     assert c.find(update.conditions, c.RECONCILING).reason == c.PROGRESSING_WITH_RETRY  # type: ignore[union-attr]
     assert update.fields["gates"][0]["result"] == "Unknown"
