@@ -10,21 +10,15 @@ import pytest
 import vega_datasets
 from kubernetes import client
 
-from kfm_operator.devenv import ControlPlane, OpaServer, S3Server
+from kfm_operator.devenv import ControlPlane
 from kfm_operator.gates.catalog import Artifact, triplet_from_bytes, validate_catalog
 from tests.conftest import kubectl
-from tests.integration.operator_support import Harness, datasetversion, make_harness, operator_running
+from tests.integration.operator_support import Harness, datasetversion, operator_running
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.usefixtures("kfm_crds", "local_node"), pytest.mark.timeout(300)]
 AIRPORTS = (Path(vega_datasets.__file__).parent / "_data" / "airports.csv").read_bytes()
 
-
-@pytest.fixture
-def harness(control_plane: ControlPlane, s3_server: S3Server, opa_server: OpaServer, bucket: str, namespace: str,
-            api_client: client.ApiClient, tmp_path: Path) -> Harness:
-    return make_harness(control_plane=control_plane, s3_server=s3_server, opa_server=opa_server, bucket=bucket,
-                        namespace=namespace, api_client=api_client, workdir=tmp_path)
 
 
 def key_of(uri: str) -> str:

@@ -173,3 +173,25 @@ def _failed(core: client.CoreV1Api, namespace: str, name: str) -> client.V1Pod |
     except ApiException:
         return None
     return pod if pod.status.phase == "Failed" else None
+
+
+def test_a_pod_whose_node_selector_no_node_matches_stays_pending(api_client: client.ApiClient, namespace: str,
+                                                                 local_node: LocalNode | None) -> None:
+    if local_node is None:
+        pytest.skip("LocalNode only")
+    core = client.CoreV1Api(api_client)
+    core.create_namespaced_pod(namespace, {
+        "metadata": {"name": "wants-gpu"},
+        "spec": {"restartPolicy": "Never", "automountServiceAccountToken": False,
+                 "nodeSelector": {"kfm.dev/pool": "gpu"},
+                 "containers": [{"name": "main", "image": "x", "command": ["true"]}]},
+    })
+
+    def unschedulable() -> client.V1PodCondition | None:
+        pod = core.read_namespaced_pod("wants-gpu", namespace)
+        return next((c for c in pod.status.conditions or [] if c.reason == "Unschedulable"), None)
+
+    condition = wait_for("the pod to be marked Unschedulable", unschedulable, timeout=30)
+    assert "kfm-local lacks kfm.dev/pool=gpu" in condition.message
+    pod = core.read_namespaced_pod("wants-gpu", namespace)
+    assert pod.spec.node_name is None and pod.status.phase == "Pending"

@@ -3,17 +3,13 @@ DatasetVersion still ends Ready with exactly one Job, one receipt and one ledger
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 import vega_datasets
-from kubernetes import client
 
-from kfm_operator.devenv import ControlPlane, OpaServer, S3Server
 from kfm_operator.devenv.ports import free_port
-from tests.integration.operator_support import Harness, datasetversion, make_harness, operator_process
+from tests.integration.operator_support import Harness, datasetversion, operator_process, stop_process
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.usefixtures("kfm_crds", "local_node"), pytest.mark.timeout(240)]
@@ -23,21 +19,6 @@ CRASH_POINTS = ["dsv.inputs-hashed", "dsv.run-spec-written", "dsv.before-job-cre
                 "dsv.ledger-appended", "dsv.zone-manifest-written"]
 
 
-@pytest.fixture
-def harness(control_plane: ControlPlane, s3_server: S3Server, opa_server: OpaServer, bucket: str, namespace: str,
-            api_client: client.ApiClient, tmp_path: Path) -> Harness:
-    return make_harness(control_plane=control_plane, s3_server=s3_server, opa_server=opa_server, bucket=bucket,
-                        namespace=namespace, api_client=api_client, workdir=tmp_path)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 @pytest.mark.parametrize("crash_at", CRASH_POINTS)
@@ -50,7 +31,7 @@ def test_killed_at_each_step_the_version_still_ends_ready_exactly_once(harness: 
     try:
         wait_for(f"the operator to crash at {crash_at}", lambda: first.poll() is not None, timeout=120)
     finally:
-        stop(first)
+        stop_process(first)
     assert first.returncode == 137, log.read_text()[-3000:]
     assert f"crash point {crash_at} reached" in log.read_text()
 
@@ -58,7 +39,7 @@ def test_killed_at_each_step_the_version_still_ends_ready_exactly_once(harness: 
     try:
         body = harness.wait_settled("datasetversions", "ks-restart", timeout=150)
     finally:
-        stop(second)
+        stop_process(second)
     assert body["status"]["phase"] == "Ready", body["status"]
     assert len(harness.jobs()) == 1
     assert len(list(harness.store.keys("receipts/"))) == 1

@@ -4,20 +4,20 @@ in status, dry run, withdrawal, and one winner when two race."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import vega_datasets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from kubernetes import client
 
-from kfm_operator.devenv import ControlPlane, OpaServer, S3Server
 from kfm_operator.gates.exception import sign_exception
 from tests.integration.operator_support import (
     Harness,
     datasetversion,
-    make_harness,
     operator_running,
     promotion,
 )
@@ -26,12 +26,6 @@ pytestmark = [pytest.mark.usefixtures("kfm_crds", "local_node"), pytest.mark.tim
 AIRPORTS = (Path(vega_datasets.__file__).parent / "_data" / "airports.csv").read_bytes()
 PUBLISHED = "zones/published/ks-airports/{}.json"
 
-
-@pytest.fixture
-def harness(control_plane: ControlPlane, s3_server: S3Server, opa_server: OpaServer, bucket: str, namespace: str,
-            api_client: client.ApiClient, tmp_path: Path) -> Harness:
-    return make_harness(control_plane=control_plane, s3_server=s3_server, opa_server=opa_server, bucket=bucket,
-                        namespace=namespace, api_client=api_client, workdir=tmp_path)
 
 
 def ready(harness: Harness, name: str, **spec: Any) -> dict[str, Any]:
@@ -184,3 +178,31 @@ def test_two_promotions_racing_for_one_version_have_one_winner(harness: Harness,
     assert any(c["reason"] == "TransitionTaken" for c in loser_status["conditions"])
 
 
+
+
+def test_a_decision_can_be_explained_proved_and_replayed(harness: Harness, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    with operator_running(harness, monkeypatch):
+        ready(harness, "ks-12.0")
+        harness.create("promotions", promotion("publish-12", "ks-12.0"))
+        body = harness.wait_settled("promotions", "publish-12")
+    index = str(body["status"]["ledger"]["index"])
+    env = {**os.environ, **harness.env}
+    public_key = harness.env["KFM_LEDGER_SIGNING_KEY_FILE"] + ".pub"
+    location = ["--s3-bucket", harness.store.bucket, "--public-key", public_key]
+
+    def kfm(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kfm_operator.cli", *args], env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    explained = kfm("explain", "promotion", f"{harness.namespace}/publish-12")
+    assert explained.returncode == 0, explained.stderr
+    assert "integrity   Passed" in explained.stdout and f"ledger entry #{index}" in explained.stdout
+    proof = kfm("ledger", "prove", index, *location)
+    assert proof.returncode == 0, proof.stderr
+    (tmp_path / "proof.json").write_text(proof.stdout)
+    checked = kfm("ledger", "check-proof", str(tmp_path / "proof.json"), "--public-key", public_key)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    replayed = kfm("policy", "replay", index, *location)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert "same decision" in replayed.stdout

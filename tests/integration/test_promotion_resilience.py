@@ -3,36 +3,27 @@ decision per Promotion generation."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 import vega_datasets
-from kubernetes import client
 
-from kfm_operator.devenv import ControlPlane, OpaServer, S3Server
+from kfm_operator.devenv import OpaServer
 from kfm_operator.devenv.ports import free_port
 from tests.conftest import REPO_ROOT
 from tests.integration.operator_support import (
     Harness,
     datasetversion,
-    make_harness,
     operator_process,
     operator_running,
     promotion,
+    stop_process,
 )
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.usefixtures("kfm_crds", "local_node"), pytest.mark.timeout(300)]
 AIRPORTS = (Path(vega_datasets.__file__).parent / "_data" / "airports.csv").read_bytes()
 
-
-@pytest.fixture
-def harness(control_plane: ControlPlane, s3_server: S3Server, opa_server: OpaServer, bucket: str, namespace: str,
-            api_client: client.ApiClient, tmp_path: Path) -> Harness:
-    return make_harness(control_plane=control_plane, s3_server=s3_server, opa_server=opa_server, bucket=bucket,
-                        namespace=namespace, api_client=api_client, workdir=tmp_path)
 
 
 def make_ready(harness: Harness, name: str) -> None:
@@ -84,15 +75,6 @@ def test_opa_without_a_decision_denies(harness: Harness, tmp_path: Path, monkeyp
         "PolicyUndefined"
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
 
 @pytest.mark.parametrize("crash_at", ["promotion.evaluated", "promotion.recorded", "promotion.published"])
 def test_killed_mid_evaluation_one_decision_per_generation(harness: Harness, tmp_path: Path, crash_at: str,
@@ -105,13 +87,13 @@ def test_killed_mid_evaluation_one_decision_per_generation(harness: Harness, tmp
     try:
         wait_for(f"the operator to crash at {crash_at}", lambda: first.poll() is not None, timeout=90)
     finally:
-        stop(first)
+        stop_process(first)
     assert first.returncode == 137, log.read_text()[-3000:]
     second = operator_process(harness, log, liveness_port=free_port())
     try:
         body = harness.wait_settled("promotions", "publish-11", timeout=120)
     finally:
-        stop(second)
+        stop_process(second)
     assert body["status"]["phase"] == "Promoted", body["status"]
     ledger = harness.ledger()
     decisions = [ledger.entry(i) for i in range(ledger.tree_size()) if ledger.entry(i).kind == "promotion.decision"]

@@ -149,3 +149,11 @@ def test_terminated_status_reports_phase_exit_code_and_reason() -> None:
     ok = podspecs.terminated_status(plan, pid=7, exit_code=0, started_at="a", finished_at="b", message="", now="c")
     assert ok["phase"] == "Succeeded"
     assert ok["containerStatuses"][0]["state"]["terminated"]["reason"] == "Completed"
+
+
+def test_a_node_selector_the_node_does_not_match_leaves_the_pod_unschedulable() -> None:
+    pod = make_pod(spec={"nodeSelector": {"kfm.dev/pool": "gpu"}})
+    reason = podspecs.unschedulable_reason(pod, "kfm-local", {"kfm.dev/pool": "default"})
+    assert reason is not None and "kfm-local lacks kfm.dev/pool=gpu" in reason
+    assert podspecs.unschedulable_reason(pod, "kfm-local", {"kfm.dev/pool": "gpu"}) is None
+    assert podspecs.unschedulable_reason(make_pod(), "kfm-local", {}) is None

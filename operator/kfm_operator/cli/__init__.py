@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from kfm_operator import __version__
-from kfm_operator.cli import catalog, crds, demo, dev, ledger, pipeline, raw, run
+from kfm_operator.cli import catalog, crds, demo, dev, explain, ledger, pipeline, policy, raw, run
 
 __all__ = ["main"]
 
@@ -17,10 +17,12 @@ def main() -> None:
 
 
 main.add_command(dev.dev)
+main.add_command(explain.explain)
 main.add_command(ledger.ledger)
 main.add_command(catalog.catalog)
 main.add_command(crds.crds)
 main.add_command(demo.demo)
 main.add_command(pipeline.pipeline)
+main.add_command(policy.policy)
 main.add_command(raw.raw)
 main.add_command(run.run)

@@ -28,7 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _PROGRESS_FROM = 20_000  # entries; below this a progress bar is noise
 
 
-def _location_options(command: F) -> F:
+def location_options(command: F) -> F:
     for option in reversed([
         click.option("--path", type=click.Path(path_type=Path, file_okay=False), help="File-backend ledger directory."),
         click.option("--s3-bucket", help="Bucket of an S3 ledger."),
@@ -65,13 +65,13 @@ def _verifier(public_key: str) -> ledger_pkg.Verifier:
         raise click.BadParameter(str(error), param_hint="--public-key") from error
 
 
-def _reader(path: Path | None, s3_bucket: str | None, s3_prefix: str, public_key: str,
+def open_reader(path: Path | None, s3_bucket: str | None, s3_prefix: str, public_key: str,
             origin: str | None) -> ledger_pkg.LedgerReader:
     return ledger_pkg.LedgerReader(_storage(path, s3_bucket, s3_prefix), verifier=_verifier(public_key),
                                    origin=origin)
 
 
-def _failing(command: F) -> F:
+def failing(command: F) -> F:
     """Turn the ledger's and the store's errors into a one-line message and exit code 1."""
 
     @functools.wraps(command)
@@ -86,7 +86,7 @@ def _failing(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _index_of(reader: ledger_pkg.LedgerReader, target: str) -> int:
+def index_of(reader: ledger_pkg.LedgerReader, target: str) -> int:
     if target.isdigit():
         return int(target)
     found = reader.find(target)
@@ -101,12 +101,12 @@ def ledger() -> None:
 
 
 @ledger.command()
-@_location_options
+@location_options
 @click.option("--checkpoint", "held", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A checkpoint you held earlier: the log must still contain that tree (detects truncation).")
 @click.option("--skip-index", is_flag=True, help="Do not check the key index (one read per entry on S3).")
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@_failing
+@failing
 def verify(*, path: Path | None, s3_bucket: str | None, s3_prefix: str, public_key: str, origin: str | None,
            held: Path | None, skip_index: bool, output: str) -> None:
     """Recompute every hash and tile from storage; the checkpoint's signature is checked first."""
@@ -141,14 +141,14 @@ def verify(*, path: Path | None, s3_bucket: str | None, s3_prefix: str, public_k
 
 
 @ledger.command()
-@_location_options
+@location_options
 @click.argument("target")
-@_failing
+@failing
 def show(*, path: Path | None, s3_bucket: str | None, s3_prefix: str, public_key: str, origin: str | None,
          target: str) -> None:
     """Print the entry at TARGET (an index, or an idempotency key) with its index and leaf hash."""
-    reader = _reader(path, s3_bucket, s3_prefix, public_key, origin)
-    index = _index_of(reader, target)
+    reader = open_reader(path, s3_bucket, s3_prefix, public_key, origin)
+    index = index_of(reader, target)
     entry = reader.entry(index)
     document = {"index": index, "leaf_hash": ledger_pkg.merkle.hash_leaf(entry.canonical_bytes()).hex(),
                 "entry": entry.model_dump(mode="json", by_alias=True)}
@@ -156,26 +156,26 @@ def show(*, path: Path | None, s3_bucket: str | None, s3_prefix: str, public_key
 
 
 @ledger.command()
-@_location_options
+@location_options
 @click.argument("target")
 @click.option("--tree-size", type=int, help="Prove against this tree size (default: the checkpoint's).")
-@_failing
+@failing
 def prove(*, path: Path | None, s3_bucket: str | None, s3_prefix: str, public_key: str, origin: str | None,
           target: str, tree_size: int | None) -> None:
     """Print an inclusion proof (JSON) for TARGET (an index or key), checkable with `check-proof`."""
-    reader = _reader(path, s3_bucket, s3_prefix, public_key, origin)
-    click.echo(json.dumps(reader.prove_inclusion(_index_of(reader, target), tree_size).to_json(), indent=2))
+    reader = open_reader(path, s3_bucket, s3_prefix, public_key, origin)
+    click.echo(json.dumps(reader.prove_inclusion(index_of(reader, target), tree_size).to_json(), indent=2))
 
 
 @ledger.command()
-@_location_options
+@location_options
 @click.argument("old_size", type=int)
 @click.option("--new-size", type=int, help="Default: the checkpoint's size.")
-@_failing
+@failing
 def consistency(*, path: Path | None, s3_bucket: str | None, s3_prefix: str, public_key: str, origin: str | None,
                 old_size: int, new_size: int | None) -> None:
     """Print a consistency proof (JSON) that the log at NEW_SIZE extends the log at OLD_SIZE."""
-    reader = _reader(path, s3_bucket, s3_prefix, public_key, origin)
+    reader = open_reader(path, s3_bucket, s3_prefix, public_key, origin)
     click.echo(json.dumps(reader.prove_consistency(old_size, new_size).to_json(), indent=2))
 
 
@@ -186,7 +186,7 @@ def consistency(*, path: Path | None, s3_bucket: str | None, s3_prefix: str, pub
               help="The signed checkpoint to check against (default: the one in the proof).")
 @click.option("--old-checkpoint", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="For a consistency proof: the older checkpoint you held.")
-@_failing
+@failing
 def check_proof(proof_file: Any, public_key: str, checkpoint: Path | None, old_checkpoint: Path | None) -> None:
     """Check a proof from `prove` or `consistency` offline, with the public key alone (- reads stdin)."""
     message = proofs.check_proof(proof_file.read(), _verifier(public_key),
@@ -199,7 +199,7 @@ def check_proof(proof_file: Any, public_key: str, checkpoint: Path | None, old_c
 @click.option("--name", required=True, help="Key name; by convention the checkpoint origin (KFM_LEDGER_ORIGIN).")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Signing key file to create (mode 0600); the verifier key goes to <out>.pub.")
-@_failing
+@failing
 def keygen(name: str, out: Path) -> None:
     """Generate an Ed25519 key pair for signing checkpoints; prints the verifier key."""
     try:

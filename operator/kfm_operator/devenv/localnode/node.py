@@ -123,13 +123,13 @@ class LocalNode:
 
     # -- node registration -------------------------------------------------------------------------------------
 
+    @property
+    def labels(self) -> dict[str, str]:
+        return {"kubernetes.io/hostname": self.name, "kubernetes.io/os": "linux", "kfm.dev/local-node": "true",
+                "kfm.dev/pool": "default"}
+
     def _register(self, core: client.CoreV1Api) -> None:
-        node = {
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {"name": self.name, "labels": {"kubernetes.io/hostname": self.name,
-                                                       "kubernetes.io/os": "linux", "kfm.dev/local-node": "true"}},
-        }
+        node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": self.name, "labels": self.labels}}
         with contextlib.suppress(ApiException):
             core.create_node(node)
         capacity = {"cpu": str(os.cpu_count() or 1), "memory": "16Gi", "pods": "110", "ephemeral-storage": "50Gi"}
@@ -235,8 +235,16 @@ class LocalNode:
         metadata, spec = pod["metadata"], pod["spec"]
         uid = metadata["uid"]
         if not spec.get("nodeName"):
-            if not metadata.get("deletionTimestamp"):
+            if metadata.get("deletionTimestamp"):
+                return
+            reason = podspecs.unschedulable_reason(pod, self.name, self.labels)
+            if reason is None:
                 self._bind(core, pod)
+            elif not any(c.get("reason") == "Unschedulable" and c.get("message") == reason
+                         for c in pod.get("status", {}).get("conditions") or []):
+                self._patch_status(core, pod, {"conditions": [{
+                    "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": reason,
+                    "lastProbeTime": None, "lastTransitionTime": _now()}]})
             return
         if spec["nodeName"] != self.name:
             return

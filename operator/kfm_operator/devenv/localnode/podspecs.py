@@ -20,6 +20,7 @@ __all__ = [
     "running_status",
     "start_failed_status",
     "terminated_status",
+    "unschedulable_reason",
     "unsupported_reason",
 ]
 
@@ -66,6 +67,16 @@ def unsupported_reason(pod: Pod) -> str | None:
         source = variable.get("valueFrom") or {}
         if "resourceFieldRef" in source:
             return f"env {variable['name']!r}: resourceFieldRef is not supported by LocalNode"
+    return None
+
+
+def unschedulable_reason(pod: Pod, node_name: str, node_labels: Mapping[str, str]) -> str | None:
+    """Why the one node cannot take `pod` (a nodeSelector it does not match), or None; as the scheduler says it."""
+    selector = pod.get("spec", {}).get("nodeSelector") or {}
+    missing = sorted(f"{k}={v}" for k, v in selector.items() if node_labels.get(k) != v)
+    if missing:
+        return (f"0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector "
+                f"({node_name} lacks {', '.join(missing)})")
     return None
 
 
