@@ -140,3 +140,22 @@ def test_deleting_a_version_removes_its_job_but_keeps_the_evidence(harness: Harn
     assert harness.ledger().tree_size() == 1
 
 
+
+
+def test_a_job_past_its_deadline_fails_the_version_with_deadline_exceeded(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without its credentials Secret the pod cannot start (CreateContainerConfigError) and the deadline runs out.
+    client.CoreV1Api(harness.api).delete_namespaced_secret("kfm-s3-credentials", harness.namespace)
+    raw = harness.upload_raw("ks-airports", AIRPORTS)
+    body = datasetversion("ks-too-slow", [{"name": "airports", **raw}])
+    body["spec"]["pipeline"]["timeoutSeconds"] = 60
+    harness.create("datasetversions", body)
+    with operator_running(harness, monkeypatch):
+        settled = harness.wait_settled("datasetversions", "ks-too-slow", timeout=150)
+    status = settled["status"]
+    assert status["phase"] == "Failed"
+    materialized = next(c for c in status["conditions"] if c["type"] == "Materialized")
+    assert materialized["reason"] == "DeadlineExceeded"
+    assert "longer than specified deadline" in materialized["message"]
+    assert harness.ledger().entry(status["ledger"]["index"]).payload["outcome"] == "Failed"

@@ -15,10 +15,15 @@ import kopf
               help="Run without Kopf peering (one replica with leader election off).")
 @click.option("--liveness", default="http://0.0.0.0:8080/healthz", show_default=True,
               help="Liveness endpoint for the Deployment's probe.")
-def run(namespaces: tuple[str, ...], clusterwide: bool, standalone: bool, liveness: str) -> None:
+@click.option("--log-format", type=click.Choice(["json", "plain"]), default="json", show_default=True,
+              help="json: one JSON object per line (for log pipelines); plain: for people.")
+@click.option("--verbose", is_flag=True, help="Debug logging.")
+def run(namespaces: tuple[str, ...], clusterwide: bool, standalone: bool, liveness: str, log_format: str,
+        verbose: bool) -> None:
     """Run the operator."""
     if not namespaces and not clusterwide:
         raise click.UsageError("give --namespace (repeatable) or --all-namespaces")
+    kopf.configure(verbose=verbose, log_format=kopf.LogFormat.JSON if log_format == "json" else kopf.LogFormat.FULL)
     importlib.import_module("kfm_operator.handlers.main")  # registers the handlers (only when running)
 
     kopf.run(standalone=standalone, namespaces=list(namespaces), clusterwide=clusterwide,

@@ -88,6 +88,10 @@ def _record_failure(ctx: OperatorContext, body: dict[str, Any], update: flow.Sta
     appended = evidence.append_run_receipt(ctx, body, run_id=run, receipt={
         "run_id": run, "job_id": job, "status": "failed", "errors": errors}, outcome=update.fields["phase"])
     _apply(ctx, body, update, {"ledger": appended, "run": {"id": run, **({"job": job} if job else {})}})
+    log.warning("run failed: %s", json.dumps({"run_id": run, "dataset_version_id": body["metadata"]["uid"],
+                                              "ledger_index": appended["index"], "phase": update.fields["phase"]}),
+                extra={"run_id": run, "dataset_version_id": body["metadata"]["uid"],
+                       "ledger_index": appended["index"]})
 
 
 def _verify_inputs(ctx: OperatorContext, body: dict[str, Any], conds: list[Condition]) -> dict[str, Any]:
@@ -206,5 +210,6 @@ def _finish(ctx: OperatorContext, body: dict[str, Any], run: str, job_name: str)
         "catalog": verified.catalog_status,
         "receipt": {"uri": verified.receipt_uri, "digest": verified.receipt_digest},
     })
-    log.info(json.dumps({"event": "run.finished", "run_id": run, "dataset_version_id": body["metadata"]["uid"],
-                         "ledger_index": appended["index"], "phase": update.fields["phase"]}))
+    log.info("run finished: %s", json.dumps({"run_id": run, "dataset_version_id": body["metadata"]["uid"],
+                                              "ledger_index": appended["index"], "phase": update.fields["phase"]}),
+             extra={"run_id": run, "dataset_version_id": body["metadata"]["uid"], "ledger_index": appended["index"]})
