@@ -14,7 +14,10 @@ import pytest
 from kfm_operator.devenv import OpaServer
 from kfm_operator.devenv.ports import LOOPBACK, free_port
 from kfm_operator.devenv.tools import tool_path
+from kfm_operator.domain import promotion as rules
+from kfm_operator.domain.gates import GateResult
 from kfm_operator.gates.policy import evaluate, input_digest, policy_revision
+from kfm_operator.handlers import promotion_gates
 from tests.conftest import REPO_ROOT
 
 POLICIES = REPO_ROOT / "policies"
@@ -99,3 +102,25 @@ async def test_opa_hanging_is_not_evaluated_within_the_timeout() -> None:
         for connection in accepted:
             connection.close()
     assert decision.allowed is None and decision.reason == "PolicyUnavailable"
+
+
+async def test_a_version_without_a_label_gets_a_denied_status_naming_it(opa_server: OpaServer) -> None:
+    # The CRD requires all three labels, so such an object can only be one stored before the schema did; the
+    # operator must still deny it, with the reason in the Promotion's status.
+    dsv = {"metadata": {"namespace": "geo", "name": "old", "uid": "u1", "labels": {}},
+           "spec": {"license": "CC0-1.0", "governance": {"sensitivity": "none", "sovereignty": "none"}},
+           "status": {"zone": "processed", "receipt": {"uri": "s3://b/r.json", "digest": "sha256:00"}}}
+    promotion = {"metadata": {"namespace": "geo", "name": "p", "uid": "u2"},
+                 "spec": {"targetZone": "published", "reason": "r"}}
+    gates = [GateResult("integrity", True), GateResult("catalog", True), GateResult("exception", True)]
+    document = promotion_gates.policy_input(promotion=promotion, datasetversion=dsv, from_zone="processed",
+                                            gates=gates, exception_verified=False)
+    decision = await evaluate(document, url=opa_server.url)
+    verdict = rules.decide(gates, decision.allowed, decision.deny)
+    update = rules.status_for([], verdict, gates=gates, policy=(decision.allowed, decision.reason, ""),
+                              dry_run=False, target_zone="published", generation=1, now="2026-11-23T00:00:00Z")
+    assert update.fields["phase"] == "Denied"
+    assert [(r["code"], r["message"]) for r in verdict.reasons] == [
+        ("label.missing", "governance label policyLabel is missing")]
+    ready = next(c for c in update.conditions if c.type == "Ready")
+    assert "label.missing" in ready.message
