@@ -4,6 +4,9 @@ S3 and catalog gate: Ready in processed with verified artifacts, or Failed / Qua
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,12 @@ def test_a_csv_becomes_a_ready_version_in_processed(harness: Harness, control_pl
     entry = ledger.entry(status["ledger"]["index"])
     assert entry.kind == "run.receipt" and entry.payload["outcome"] == "Ready"
     assert entry.correlation.run_id == status["run"]["id"]
+    verified = subprocess.run(
+        [sys.executable, "-m", "kfm_operator.cli", "ledger", "verify", "--s3-bucket", harness.store.bucket,
+         "--public-key", harness.env["KFM_LEDGER_SIGNING_KEY_FILE"] + ".pub", "--output", "json"],
+        env={**os.environ, **harness.env}, capture_output=True, text=True, timeout=120, check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout)["tree_size"] == 1
     manifest = json.loads(harness.store.get("zones/processed/ks-airports/2026.11.0.json")[0])
     assert manifest["ledger"] == status["ledger"] and manifest["artifacts"][0]["digest"] == artifact["digest"]
     (job,) = harness.jobs()
