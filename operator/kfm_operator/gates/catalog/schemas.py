@@ -3,7 +3,9 @@ project's STAC extension (bundled in schemas/), and any directories an operator 
 
 Built once per set of extra directories (`load_registry` is memoised); retrieving any URI that is not bundled
 raises `referencing.exceptions.NoSuchResource` — it is never fetched — so an unknown `$ref` surfaces as
-`SchemaUnavailable` with its URI. Compiled validators are cached per schema URI. Called by gates.catalog.stac.
+`SchemaUnavailable` with its URI. Compiled validators are cached per schema URI: jsonschema's (which report the
+errors) and jsonschema-rs's (gates.catalog.fastpath, which only vouch for valid documents). Called by
+gates.catalog.stac.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from typing import Any
 
 import jsonschema
 import jsonschema.validators
+import jsonschema_rs
 import referencing
 import referencing.exceptions
 import referencing.jsonschema
 from pystac.validation.local_validator import get_local_schema_cache
+
+from kfm_operator.gates.catalog import fastpath
 
 __all__ = ["SchemaConfigError", "SchemaRegistry", "SchemaUnavailable", "core_schema_uri", "load_registry"]
 
@@ -57,9 +62,27 @@ class SchemaRegistry:
     schemas: Mapping[str, Mapping[str, Any]]
     registry: referencing.Registry[Any]
     _validators: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _compiled: dict[str, jsonschema_rs.Validator | None] = field(default_factory=dict, compare=False,
+                                                                   repr=False)  # None: not compilable
 
     def has(self, uri: str) -> bool:
         return uri in self.schemas
+
+    def accepts(self, uri: str, document: Mapping[str, Any]) -> bool:
+        """True only when the compiled fast path vouches that `document` is valid against the schema at `uri`.
+
+        False says nothing (invalid, or not compilable, or not plain JSON): ask `iter_errors`, which is the
+        authority. Never raises.
+        """
+        if uri not in self.schemas:
+            return False
+        if uri not in self._compiled:
+            try:
+                self._compiled[uri] = fastpath.compile_validator(uri, self.schemas)
+            except Exception:  # unresolvable $ref, unsupported construct, anything: the Python path decides
+                self._compiled[uri] = None
+        validator = self._compiled[uri]
+        return validator is not None and fastpath.vouches(validator, document)
 
     def iter_errors(self, uri: str, document: Mapping[str, Any]) -> Iterator[jsonschema.ValidationError]:
         """Validation errors of `document` against the schema at `uri`.

@@ -1,5 +1,7 @@
 """STAC checks of the catalog gate: the item and the collection against the STAC core schema of their
 stac_version and every declared extension, all from the offline registry; then pystac must be able to read them.
+Each schema check asks the compiled fast path first (schemas.SchemaRegistry.accepts); whatever it does not vouch
+for is validated by jsonschema, which writes the findings.
 
 Called by gates.catalog.gate (and by benchmarks/catalog_gate.py, which times `check_stac` alone).
 """
@@ -27,6 +29,8 @@ _MAX_ERRORS_PER_SCHEMA = 20  # a broken document can produce hundreds; the first
 
 def _schema_findings(document: Mapping[str, Any], uri: str, *, code: str, file_name: str,
                      schemas: SchemaRegistry) -> list[Finding]:
+    if schemas.accepts(uri, document):  # compiled fast path; it only ever vouches for valid documents
+        return []
     try:
         errors = sorted(schemas.iter_errors(uri, document), key=lambda e: [str(p) for p in e.absolute_path])
     except SchemaUnavailable as missing:
