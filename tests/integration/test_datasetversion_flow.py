@@ -168,3 +168,19 @@ def test_a_job_past_its_deadline_fails_the_version_with_deadline_exceeded(
     assert materialized["reason"] == "DeadlineExceeded"
     assert "longer than specified deadline" in materialized["message"]
     assert harness.ledger().entry(status["ledger"]["index"]).payload["outcome"] == "Failed"
+
+
+def test_a_second_object_for_a_materialized_version_is_refused(harness: Harness,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = harness.upload_raw("ks-airports", AIRPORTS)
+    harness.create("datasetversions", datasetversion("ks-3.1", [{"name": "airports", **raw}]))
+    with operator_running(harness, monkeypatch):
+        assert harness.wait_settled("datasetversions", "ks-3.1")["status"]["phase"] == "Ready"
+        twin = datasetversion("ks-3.1-again", [{"name": "airports", **raw}])
+        twin["spec"]["version"] = "3.1"
+        harness.create("datasetversions", twin)
+        body = harness.wait_settled("datasetversions", "ks-3.1-again")
+    ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
+    assert body["status"]["phase"] == "Failed" and ready["reason"] == "VersionTaken"
+    assert f"already materialized by DatasetVersion {harness.namespace}/ks-3.1" in ready["message"]
+    assert len(harness.jobs()) == 1  # nothing launched for the twin

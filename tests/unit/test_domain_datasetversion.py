@@ -114,3 +114,11 @@ def test_status_carries_observed_generation() -> None:
     status = flow.started([], generation=7, now=T0).as_status(7)
     assert status["observedGeneration"] == 7
     assert all(cond["observedGeneration"] == 7 for cond in status["conditions"])
+
+
+def test_a_taken_version_is_refused_with_the_holder_named() -> None:
+    update = flow.version_taken([], "kfm://dataset/ks-airports", "1.0", "geo/ks-1", generation=1, now=T0)
+    assert update.terminal and update.fields["phase"] == "Failed"
+    ready = c.find(update.conditions, c.READY)
+    assert ready is not None and ready.reason == c.VERSION_TAKEN and "geo/ks-1" in ready.message
+    assert flow.next_step(update.conditions, 1) is flow.Step.DONE

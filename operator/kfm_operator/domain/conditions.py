@@ -34,6 +34,7 @@ INPUTS_MATCH = "InputsMatch"
 INPUT_DIGEST_MISMATCH = "InputDigestMismatch"  # an input's bytes differ from spec.inputs[].digest
 INPUT_MISSING = "InputMissing"  # an input object does not exist
 UNKNOWN_TRANSFORM = "UnknownTransform"  # spec.pipeline.transform is not registered
+VERSION_TAKEN = "VersionTaken"  # another DatasetVersion already materialized this dataset version
 JOB_RUNNING = "JobRunning"
 JOB_FAILED = "JobFailed"  # the Job ran out of retries (BackoffLimitExceeded)
 JOB_DEADLINE_EXCEEDED = "DeadlineExceeded"  # the Job ran longer than timeoutSeconds

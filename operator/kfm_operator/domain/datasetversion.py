@@ -99,6 +99,15 @@ def unknown_transform(conds: Sequence[Condition], transform: str, known: Sequenc
                         events=[("Warning", c.UNKNOWN_TRANSFORM, message)])
 
 
+def version_taken(conds: Sequence[Condition], dataset: str, version: str, holder: str, *, generation: int,
+                  now: str) -> StatusUpdate:
+    """Dataset versions are immutable: a second object for the same one is refused before anything runs."""
+    message = (f"{dataset} version {version} is already materialized by DatasetVersion {holder}; a version is "
+               "immutable: give this one a new spec.version")
+    return StatusUpdate({"phase": "Failed"}, _stall(conds, c.VERSION_TAKEN, message, generation=generation, now=now),
+                        terminal=True, events=[("Warning", c.VERSION_TAKEN, message)])
+
+
 def inputs_checked(conds: Sequence[Condition], checks: Sequence[InputCheck], *, generation: int,
                    now: str) -> StatusUpdate:
     """All inputs match -> InputsVerified and on to the run; otherwise Failed, naming every bad input."""

@@ -104,6 +104,12 @@ def _verify_inputs(ctx: OperatorContext, body: dict[str, Any], conds: list[Condi
                                         generation=generation, now=_now())
         _record_failure(ctx, body, update, [update.conditions[-1].message])
         return body
+    holder = evidence.version_holder(ctx, spec["dataset"], spec["version"])
+    if holder is not None and holder["uid"] != body["metadata"]["uid"]:
+        update = flow.version_taken(conds, spec["dataset"], spec["version"],
+                                    f"{holder['namespace']}/{holder['name']}", generation=generation, now=_now())
+        _record_failure(ctx, body, update, [update.conditions[-1].message])
+        return body
     checks = []
     for item in spec["inputs"]:
         location = parse_s3_uri(item["uri"])

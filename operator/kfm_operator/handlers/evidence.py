@@ -25,7 +25,7 @@ from kfm_operator.pipeline.runspec import canonical_digest
 from kfm_operator.stores import AlreadyExists, NotFound, parse_s3_uri
 
 __all__ = ["Verified", "append_run_receipt", "catalog_gate", "job_state", "pod_errors", "post_event",
-           "runner_env", "verify_run", "write_zone_manifest"]
+           "runner_env", "verify_run", "version_holder", "write_zone_manifest"]
 
 CATALOG_FILES = ("stac-item.json", "stac-collection.json", "dcat.jsonld", "prov.json")
 
@@ -163,6 +163,20 @@ def append_run_receipt(ctx: OperatorContext, body: dict[str, Any], *, run_id: st
     ))
     appended = ctx.ledger.append(entry)
     return {"index": appended.index, "leafHash": appended.leaf_hash}
+
+
+def version_holder(ctx: OperatorContext, dataset: str, version: str) -> dict[str, Any] | None:
+    """The DatasetVersion (namespace, name, uid) holding this dataset version in a zone, if any. Two objects
+    created at once can both pass this check; the runner's create-only catalog writes then stop the second."""
+    store = ctx.store()
+    for zone in ("processed", "quarantine", "published"):
+        try:
+            holder: dict[str, Any] = json.loads(store.get(names.zone_manifest_key(zone, dataset, version))[0])[
+                "datasetVersion"]
+        except NotFound:
+            continue
+        return holder
+    return None
 
 
 def write_zone_manifest(ctx: OperatorContext, body: dict[str, Any], *, zone: str, verified: Verified,

@@ -59,7 +59,8 @@ def _put_immutable(store: ObjectStore, key: str, data: bytes, content_type: str)
         store.put_if_absent(key, data, content_type=content_type)
     except AlreadyExists as exists:
         if store.get(key)[0] != data:
-            raise RunError(f"{store.uri(key)} exists with different content; refusing to overwrite") from exists
+            raise RunError(f"{store.uri(key)} exists with different content (another run of this dataset version "
+                           "wrote it); a version is immutable: give this one a new spec.version") from exists
 
 
 def load_spec(stores: Callable[[str], ObjectStore], spec_uri: str, spec_digest: str) -> RunSpec:
