@@ -24,6 +24,7 @@ from kubernetes.config import kube_config
 
 from kfm_operator.api.fields import GROUP, VERSION
 from kfm_operator.devenv import ControlPlane, OpaServer, S3Server
+from kfm_operator.devenv.ports import free_port
 from kfm_operator.ledger.opening import open_ledger, write_new_key
 from kfm_operator.settings import Settings
 from kfm_operator.stores import ObjectStore
@@ -186,3 +187,19 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+def crash_then_settle(harness: Harness, log: Path, *, crash_at: str, plural: str, name: str) -> dict[str, Any]:
+    """Run the operator until it dies at `crash_at` (asserted), then a fresh one until `plural/name` settles."""
+    first = operator_process(harness, log, crash_at=crash_at, liveness_port=free_port())
+    try:
+        wait_for(f"the operator to crash at {crash_at}", lambda: first.poll() is not None, timeout=120)
+    finally:
+        stop_process(first)
+    assert first.returncode == 137, log.read_text()[-3000:]
+    assert f"crash point {crash_at} reached" in log.read_text()
+    second = operator_process(harness, log, liveness_port=free_port())
+    try:
+        return harness.wait_settled(plural, name, timeout=150)
+    finally:
+        stop_process(second)

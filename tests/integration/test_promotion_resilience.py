@@ -9,15 +9,13 @@ import pytest
 import vega_datasets
 
 from kfm_operator.devenv import OpaServer
-from kfm_operator.devenv.ports import free_port
 from tests.conftest import REPO_ROOT
 from tests.integration.operator_support import (
     Harness,
+    crash_then_settle,
     datasetversion,
-    operator_process,
     operator_running,
     promotion,
-    stop_process,
 )
 from tests.support import wait_for
 
@@ -81,19 +79,9 @@ def test_killed_mid_evaluation_one_decision_per_generation(harness: Harness, tmp
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     with operator_running(harness, monkeypatch):
         make_ready(harness, "ks-11.0")
-    log = tmp_path / "operator.log"
     harness.create("promotions", promotion("publish-11", "ks-11.0"))
-    first = operator_process(harness, log, crash_at=crash_at, liveness_port=free_port())
-    try:
-        wait_for(f"the operator to crash at {crash_at}", lambda: first.poll() is not None, timeout=90)
-    finally:
-        stop_process(first)
-    assert first.returncode == 137, log.read_text()[-3000:]
-    second = operator_process(harness, log, liveness_port=free_port())
-    try:
-        body = harness.wait_settled("promotions", "publish-11", timeout=120)
-    finally:
-        stop_process(second)
+    body = crash_then_settle(harness, tmp_path / "operator.log", crash_at=crash_at, plural="promotions",
+                             name="publish-11")
     assert body["status"]["phase"] == "Promoted", body["status"]
     ledger = harness.ledger()
     decisions = [ledger.entry(i) for i in range(ledger.tree_size()) if ledger.entry(i).kind == "promotion.decision"]
