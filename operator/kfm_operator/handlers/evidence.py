@@ -144,7 +144,8 @@ def catalog_gate(ctx: OperatorContext, verified: Verified) -> GateResult:
         return GateResult("catalog", False, tuple(Finding("catalog.document_missing", name, "not written by the run")
                                                   for name in missing))
     artifacts = [Artifact(a["name"], a["uri"], a["digest"]) for a in verified.artifacts]
-    return validate_catalog(triplet_from_bytes(dict(verified.catalog), artifacts))
+    return validate_catalog(triplet_from_bytes(dict(verified.catalog), artifacts),
+                            extra_schema_dirs=ctx.settings.catalog_schema_dirs)
 
 
 def append_run_receipt(ctx: OperatorContext, body: dict[str, Any], *, run_id: str, receipt: dict[str, Any],

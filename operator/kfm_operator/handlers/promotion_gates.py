@@ -67,7 +67,8 @@ def catalog_gate(ctx: OperatorContext, datasetversion: dict[str, Any]) -> GateRe
     except Unavailable as error:
         return GateResult("catalog", None, (Finding("catalog.unavailable", "store", str(error)),))
     artifacts = [Artifact(o["name"], o["uri"], o["checksum"]) for o in receipt.get("outputs", [])]
-    result = validate_catalog(triplet_from_bytes(documents, artifacts))
+    result = validate_catalog(triplet_from_bytes(documents, artifacts),
+                              extra_schema_dirs=ctx.settings.catalog_schema_dirs)
     if findings:
         return GateResult("catalog", False if result.passed is not None else None, (*findings, *result.findings))
     return result
