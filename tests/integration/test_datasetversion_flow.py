@@ -43,6 +43,7 @@ def test_a_csv_becomes_a_ready_version_in_processed(harness: Harness, control_pl
     assert status["observedGeneration"] == body["metadata"]["generation"]
     conditions = {c["type"]: c["status"] for c in status["conditions"]}
     assert conditions == {"InputsVerified": "True", "Materialized": "True", "CatalogValid": "True", "Ready": "True"}
+    assert status["run"]["attempt"] == 1 and status["run"]["startedAt"] <= status["run"]["finishedAt"]
     (artifact,) = status["artifacts"]
     assert harness.store.hash(key_of(artifact["uri"])).digest == artifact["digest"]
     assert key_of(artifact["uri"]) == f"cas/sha256/{artifact['digest'][7:]}"
@@ -116,6 +117,7 @@ def test_a_failing_pipeline_fails_the_version_with_its_error(harness: Harness,
     materialized = next(c for c in status["conditions"] if c["type"] == "Materialized")
     assert materialized["reason"] == "JobFailed" and "BackoffLimitExceeded" in materialized["message"]
     assert "column 'lat' not in the CSV" in materialized["message"]
+    assert status["run"]["attempt"] == 1  # backoffLimit 0: one pod
     stalled = next(c for c in status["conditions"] if c["type"] == "Stalled")
     assert stalled["status"] == "True"
 

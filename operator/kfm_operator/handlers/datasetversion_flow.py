@@ -83,11 +83,14 @@ def reconcile(ctx: OperatorContext, body: dict[str, Any]) -> None:
 
 
 def _record_failure(ctx: OperatorContext, body: dict[str, Any], update: flow.StatusUpdate, errors: list[str],
-                    job: str | None = None) -> None:
+                    job: str | None = None, attempts: int | None = None) -> None:
     run = names.run_id(body["metadata"]["uid"], int(body["metadata"]["generation"]))
     appended = evidence.append_run_receipt(ctx, body, run_id=run, receipt={
         "run_id": run, "job_id": job, "status": "failed", "errors": errors}, outcome=update.fields["phase"])
-    _apply(ctx, body, update, {"ledger": appended, "run": {"id": run, **({"job": job} if job else {})}})
+    run_status: dict[str, Any] = {"id": run, **({"job": job} if job else {})}
+    if attempts is not None:
+        run_status["attempt"] = attempts
+    _apply(ctx, body, update, {"ledger": appended, "run": run_status})
     log.warning("run failed: %s", json.dumps({"run_id": run, "dataset_version_id": body["metadata"]["uid"],
                                               "ledger_index": appended["index"], "phase": update.fields["phase"]}),
                 extra={"run_id": run, "dataset_version_id": body["metadata"]["uid"],
@@ -188,12 +191,13 @@ def _run(ctx: OperatorContext, body: dict[str, Any]) -> None:
     if not state.succeeded:
         errors = evidence.pod_errors(ctx, meta["namespace"], job_name)
         update = flow.job_failed(_conditions(body), state, errors, generation=generation, now=_now())
-        _record_failure(ctx, body, update, errors or [state.message], job=job_name)
+        _record_failure(ctx, body, update, errors or [state.message], job=job_name,
+                        attempts=evidence.job_attempts(job))
         return
-    _finish(ctx, body, run, job_name)
+    _finish(ctx, body, run, job_name, attempts=evidence.job_attempts(job))
 
 
-def _finish(ctx: OperatorContext, body: dict[str, Any], run: str, job_name: str) -> None:
+def _finish(ctx: OperatorContext, body: dict[str, Any], run: str, job_name: str, *, attempts: int) -> None:
     generation = int(body["metadata"]["generation"])
     verified = evidence.verify_run(ctx, run, body)
     if verified.problems:
@@ -210,7 +214,7 @@ def _finish(ctx: OperatorContext, body: dict[str, Any], run: str, job_name: str)
     crash_point("dsv.zone-manifest-written")
     _apply(ctx, body, update, {
         "ledger": appended,
-        "run": {"id": run, "job": job_name, "startedAt": verified.receipt["started_at"],
+        "run": {"id": run, "job": job_name, "attempt": attempts, "startedAt": verified.receipt["started_at"],
                 "finishedAt": verified.receipt["finished_at"]},
         "artifacts": verified.artifacts,
         "catalog": verified.catalog_status,

@@ -24,8 +24,8 @@ from kfm_operator.ledger import Entry
 from kfm_operator.pipeline.runspec import canonical_digest
 from kfm_operator.stores import AlreadyExists, NotFound, parse_s3_uri
 
-__all__ = ["Verified", "append_run_receipt", "catalog_gate", "job_state", "pod_errors", "post_event",
-           "runner_env", "verify_run", "version_holder", "write_zone_manifest"]
+__all__ = ["Verified", "append_run_receipt", "catalog_gate", "job_attempts", "job_state", "pod_errors",
+           "post_event", "runner_env", "verify_run", "version_holder", "write_zone_manifest"]
 
 CATALOG_FILES = ("stac-item.json", "stac-collection.json", "dcat.jsonld", "prov.json")
 
@@ -66,6 +66,12 @@ def job_state(job: Any) -> JobState:
         if condition.type == "Failed":
             return JobState(job.metadata.name, True, False, condition.reason or "", condition.message or "")
     return JobState(job.metadata.name, False, False)
+
+
+def job_attempts(job: Any) -> int:
+    """How many pods the Job has run to an end (the API bounds status.run.attempt at 11: backoffLimit 10 + 1)."""
+    status = job.status
+    return min(11, (status.succeeded or 0) + (status.failed or 0)) if status else 0
 
 
 def pod_errors(ctx: OperatorContext, namespace: str, job_name: str) -> list[str]:
