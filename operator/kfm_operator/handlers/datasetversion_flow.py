@@ -82,7 +82,7 @@ def reconcile(ctx: OperatorContext, body: dict[str, Any]) -> None:
         _run(ctx, body)
 
 
-def _record_failure(ctx: OperatorContext, body: dict[str, Any], update: flow.StatusUpdate, errors: list[str],
+def _record_failure(ctx: OperatorContext, body: dict[str, Any], update: flow.StatusUpdate, errors: list[str], *,
                     job: str | None = None, attempts: int | None = None) -> None:
     run = names.run_id(body["metadata"]["uid"], int(body["metadata"]["generation"]))
     appended = evidence.append_run_receipt(ctx, body, run_id=run, receipt={
