@@ -10,7 +10,6 @@ events (see datasetversions.py), always under the object's lock.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import json
 import logging
 from typing import Any
@@ -23,7 +22,7 @@ from kfm_operator.api.fields import GROUP, VERSION
 from kfm_operator.domain import datasetversion as flow
 from kfm_operator.domain import names
 from kfm_operator.domain.conditions import Condition
-from kfm_operator.handlers import evidence
+from kfm_operator.handlers import evidence, statuses
 from kfm_operator.handlers.context import OperatorContext
 from kfm_operator.observability.faults import crash_point
 from kfm_operator.pipeline import jobs, transforms
@@ -34,31 +33,13 @@ __all__ = ["reconcile"]
 
 log = logging.getLogger(__name__)
 PLURAL = "datasetversions"
-MERGE = "application/merge-patch+json"
+_now = statuses.now
+_conditions = statuses.conditions_of
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _conditions(body: dict[str, Any]) -> list[Condition]:
-    return [Condition.from_dict(c) for c in (body.get("status") or {}).get("conditions") or []]
-
-
-def _write_status(ctx: OperatorContext, body: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
-    meta = body["metadata"]
-    written: dict[str, Any] = client.CustomObjectsApi(ctx.api).patch_namespaced_custom_object_status(
-        GROUP, VERSION, meta["namespace"], PLURAL, meta["name"], {"status": status}, _content_type=MERGE)
-    return written
-
-
-def _apply(ctx: OperatorContext, body: dict[str, Any], update: flow.StatusUpdate, extra: dict[str, Any] | None = None,
-           ) -> dict[str, Any]:
-    status = {**update.as_status(body["metadata"]["generation"]), **(extra or {})}
-    written = _write_status(ctx, body, status)
-    for kind, reason, message in update.events:
-        evidence.post_event(ctx, written, kind, reason, message)
-    return written
+def _apply(ctx: OperatorContext, body: dict[str, Any], update: flow.StatusUpdate,
+           extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return statuses.apply(ctx, PLURAL, body, update, extra)
 
 
 def reconcile(ctx: OperatorContext, body: dict[str, Any]) -> None:

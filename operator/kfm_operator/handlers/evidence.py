@@ -4,49 +4,28 @@ and returns plain data for domain/ to decide on."""
 
 from __future__ import annotations
 
-import contextlib
-import datetime
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import rfc8785
 from kubernetes import client
-from kubernetes.client.rest import ApiException
 
 from kfm_operator.domain import names
 from kfm_operator.domain.datasetversion import JobState
 from kfm_operator.domain.gates import Finding, GateResult
 from kfm_operator.gates.catalog import validate_catalog
 from kfm_operator.gates.catalog.triplets import Artifact, triplet_from_bytes
+from kfm_operator.handlers import statuses
 from kfm_operator.handlers.context import OperatorContext
 from kfm_operator.ledger import Entry
 from kfm_operator.pipeline.runspec import canonical_digest
 from kfm_operator.stores import AlreadyExists, NotFound, parse_s3_uri
 
 __all__ = ["Verified", "append_run_receipt", "catalog_gate", "job_attempts", "job_state", "pod_errors",
-           "post_event", "runner_env", "verify_run", "version_holder", "write_zone_manifest"]
+           "runner_env", "verify_run", "version_holder", "write_zone_manifest"]
 
 CATALOG_FILES = ("stac-item.json", "stac-collection.json", "dcat.jsonld", "prov.json")
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def post_event(ctx: OperatorContext, obj: dict[str, Any], kind: str, reason: str, message: str) -> None:
-    meta = obj["metadata"]
-    event = {
-        "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
-        "involvedObject": {"apiVersion": obj.get("apiVersion", "kfm.dev/v1alpha1"), "kind": obj.get("kind"),
-                           "name": meta["name"], "namespace": meta["namespace"], "uid": meta["uid"],
-                           "resourceVersion": meta.get("resourceVersion")},
-        "type": kind, "reason": reason, "message": message[:1024],
-        "source": {"component": "kfm-operator"}, "reportingComponent": "kfm-operator",
-        "firstTimestamp": _now(), "lastTimestamp": _now(), "count": 1,
-    }
-    with contextlib.suppress(ApiException):  # Events are best effort: the status carries the same facts
-        client.CoreV1Api(ctx.api).create_namespaced_event(meta["namespace"], event)
 
 
 def runner_env(ctx: OperatorContext) -> dict[str, str]:
@@ -161,7 +140,7 @@ def append_run_receipt(ctx: OperatorContext, body: dict[str, Any], *, run_id: st
     entry = Entry.model_validate(dict(
         kind="run.receipt",
         key=names.ledger_key("run", meta["uid"], int(meta["generation"])),
-        time=_now(),
+        time=statuses.now(),
         subject={"apiVersion": "kfm.dev/v1alpha1", "kind": "DatasetVersion", "namespace": meta["namespace"],
                  "name": meta["name"], "uid": meta["uid"]},
         payload={"outcome": outcome, "findings": findings or [], "receipt": receipt},

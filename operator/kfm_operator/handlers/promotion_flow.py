@@ -27,7 +27,7 @@ from kfm_operator.domain.datasetversion import StatusUpdate
 from kfm_operator.domain.gates import Finding, GateResult
 from kfm_operator.gates.exception import verify_exception
 from kfm_operator.gates.policy import evaluate
-from kfm_operator.handlers import evidence, promotion_gates, transitions
+from kfm_operator.handlers import promotion_gates, statuses, transitions
 from kfm_operator.handlers.context import OperatorContext
 from kfm_operator.ledger import Entry
 from kfm_operator.observability.faults import crash_point
@@ -35,30 +35,17 @@ from kfm_operator.stores import AlreadyExists
 
 __all__ = ["Retry", "reconcile"]
 
-MERGE = "application/merge-patch+json"
-
-
 class Retry(Exception):
     """Not decided yet (waiting for the DatasetVersion, or a gate could not be evaluated): try again later."""
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+_now = statuses.now
+_conditions = statuses.conditions_of
 
 
-def _conditions(body: dict[str, Any]) -> list[Condition]:
-    return [Condition.from_dict(x) for x in (body.get("status") or {}).get("conditions") or []]
-
-
-def _apply(ctx: OperatorContext, body: dict[str, Any], update: StatusUpdate, extra: dict[str, Any] | None = None,
-           ) -> dict[str, Any]:
-    meta = body["metadata"]
-    status = {**update.as_status(int(meta["generation"])), **(extra or {})}
-    written: dict[str, Any] = client.CustomObjectsApi(ctx.api).patch_namespaced_custom_object_status(
-        GROUP, VERSION, meta["namespace"], "promotions", meta["name"], {"status": status}, _content_type=MERGE)
-    for kind, reason, message in update.events:
-        evidence.post_event(ctx, written, kind, reason, message)
-    return written
+def _apply(ctx: OperatorContext, body: dict[str, Any], update: StatusUpdate,
+           extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return statuses.apply(ctx, "promotions", body, update, extra)
 
 
 def _done(conds: list[Condition], generation: int) -> bool:

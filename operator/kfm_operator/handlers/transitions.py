@@ -11,24 +11,17 @@ import json
 from typing import Any
 
 import rfc8785
-from kubernetes import client
 
-from kfm_operator.api.fields import GROUP, VERSION
 from kfm_operator.domain import names
+from kfm_operator.handlers import statuses
 from kfm_operator.handlers.context import OperatorContext
 from kfm_operator.observability.faults import crash_point
 from kfm_operator.stores import AlreadyExists, NotFound
 
 __all__ = ["carry_out"]
 
-MERGE = "application/merge-patch+json"
-
-
 def _set_zone(ctx: OperatorContext, datasetversion: dict[str, Any], zone: str) -> None:
-    meta = datasetversion["metadata"]
-    client.CustomObjectsApi(ctx.api).patch_namespaced_custom_object_status(
-        GROUP, VERSION, meta["namespace"], "datasetversions", meta["name"], {"status": {"zone": zone}},
-        _content_type=MERGE)
+    statuses.patch_status(ctx, "datasetversions", datasetversion, {"zone": zone})
 
 
 def carry_out(ctx: OperatorContext, *, promotion: dict[str, Any], datasetversion: dict[str, Any],
